@@ -27,11 +27,16 @@ struct clock_manual {
 struct clock clock_manual_make(struct clock_manual *m);
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.fffffffffZ" (frac_digits 0..9 fractional digits,
- * none and no dot when 0). Returns the length, or ERR_RANGE if cap is too small. */
+ * none and no dot when 0), NUL terminated, in UTC. The fraction is truncated,
+ * never rounded. Returns the length, ERR_RANGE if cap is too small (cap >= 31
+ * always suffices) or ERR_INVALID if frac_digits is outside 0..9. Any thread. */
 int clock_fmt_rfc3339(int64_t wall_ns, int frac_digits, char *buf, size_t cap);
 
 /* Parses RFC3339 ("2021-05-11T19:47:09.896860Z", offsets like +02:00 too)
- * into ns since the epoch. Returns 0 or ERR_PARSE. */
+ * into ns since the epoch. Exactly len bytes: a date, 'T', a time, an optional
+ * fraction of 1..9 digits, then 'Z' or +HH:MM/-HH:MM ('t' and 'z' too, as RFC
+ * 3339 allows). Out-of-range fields, leap seconds (:60), anything else and
+ * times outside the int64 ns range are ERR_PARSE. No locale or TZ use. */
 int clock_parse_rfc3339(const char *s, size_t len, int64_t *out_ns);
 
 #endif

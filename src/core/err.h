@@ -27,7 +27,7 @@ enum err_code {
 	ERR_IO = -10013,        /* I/O failed without an errno */
 	ERR_DB = -10014,        /* DuckDB reported an error */
 	ERR_TIMEOUT = -10015,   /* deadline passed */
-	ERR_STATE = -10016,     /* call not valid in the current state */
+	ERR_BADSTATE = -10016,     /* call not valid in the current state */
 	ERR_CHECKSUM = -10017,  /* book checksum mismatch */
 	ERR_EXCHANGE = -10018,  /* the exchange returned an error (text in err_info) */
 	ERR_RATELIMIT = -10019, /* rate limit reached */

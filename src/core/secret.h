@@ -36,6 +36,11 @@ bool secret_equals(const struct secret *s, const void *buf, size_t len);
 /* URL-safe base64 of 32 random bytes: a Fernet key is 44 chars. */
 #define FERNET_KEY_TEXT_LEN 44
 
+/* How far ahead of now_s a token's timestamp may be when ttl_s > 0, as in
+ * cryptography.fernet. A token further ahead gives ERR_AUTH, not ERR_EXPIRED:
+ * it is not too old, it is not valid yet. */
+#define FERNET_MAX_CLOCK_SKEW_S 60
+
 struct fernet;
 
 /* A Fernet key from its 44-char URL-safe base64 text (signing half then

@@ -1,0 +1,186 @@
+#include "app/app.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "app/app_int.h"
+#include "core/err.h"
+
+const struct app_cmd app__cmds[] = {
+	{"run", "run the bot: market data, detector, execution, storage and dashboard",
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n"
+	 "  --check           validate the configuration, print \"configuration OK\" and exit\n",
+	 app__cmd_run},
+	{"migrate", "apply database migrations and exit",
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n", app__cmd_migrate},
+	{"audit-archive", "export old audit events to Parquet, then delete exactly those rows",
+	 "  --older-than AGE  archive events older than AGE (30d, 12h, 90m); default\n"
+	 "                    AUDIT_RETENTION_DAYS\n"
+	 "  --out FILE        Parquet file to write (default: archive/audit-<UTC time>.parquet\n"
+	 "                    next to the database)\n"
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
+	 app__cmd_audit_archive},
+	{"secrets", "manage encrypted secrets (Fernet): genkey | encrypt | decrypt",
+	 "  genkey [--write]  print a new Fernet key; --write stores it in the key file\n"
+	 "                    (FERNET_KEY_FILE, mode 0600) if none exists\n"
+	 "  encrypt           read a value on stdin, print enc:<token> for .env\n"
+	 "  decrypt [--ttl S] read a token (with or without enc:) on stdin, print the value\n"
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n"
+	 "Values are read from stdin, never from the command line.\n",
+	 app__cmd_secrets},
+};
+const size_t app__ncmds = sizeof(app__cmds) / sizeof(app__cmds[0]);
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "usage: arbitrade <command> [options]\n"
+		   "       arbitrade <command> --help\n"
+		   "       arbitrade --version\n\ncommands:\n");
+	for (size_t i = 0; i < app__ncmds; i++)
+		fprintf(f, "  %-14s %s\n", app__cmds[i].name, app__cmds[i].summary);
+	fprintf(f, "\nConfiguration comes from ./.env and the environment; see .env.example.\n");
+}
+
+void app__usage(FILE *f, const struct app_cmd *c)
+{
+	fprintf(f, "usage: arbitrade %s [options]\n%s\n\noptions:\n%s  --help            show this help\n",
+		c->name, c->summary, c->usage);
+}
+
+const struct app_cmd *app__find(const char *name)
+{
+	for (size_t i = 0; i < app__ncmds; i++)
+		if (strcmp(app__cmds[i].name, name) == 0)
+			return &app__cmds[i];
+	return NULL;
+}
+
+int app__load_config(struct config *cfg, const char *env_file)
+{
+	extern char **environ;
+	struct err_info info = {0};
+	int rc = config_load(cfg, env_file, environ, &info);
+	if (rc != 0) {
+		fprintf(stderr, "arbitrade: configuration error: %s\n",
+			info.msg[0] ? info.msg : err_str(rc));
+		return APP_USAGE;
+	}
+	return APP_OK;
+}
+
+long app__read_stdin(char *buf, size_t cap, const char *prompt)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO) && prompt;
+	size_t n = 0;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= (tcflag_t) ~ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		} else {
+			tty = 0;
+		}
+	}
+	while (n + 1 < cap) {
+		ssize_t r = read(STDIN_FILENO, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "arbitrade: reading stdin: %s\n", strerror(errno));
+			n = 0;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		/* A terminal ends the value at the first newline. */
+		if (tty && memchr(buf, '\n', n))
+			break;
+	}
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	if (n + 1 >= cap) {
+		fprintf(stderr, "arbitrade: input on stdin is longer than %zu bytes\n", cap - 2);
+		return -1;
+	}
+	if (tty) {
+		char *nl = memchr(buf, '\n', n);
+		if (nl)
+			n = (size_t)(nl - buf);
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return (long)n;
+}
+
+static atomic_int stop_signals;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (atomic_fetch_add(&stop_signals, 1) >= 1) {
+		static const char msg[] = "arbitrade: second signal, exiting now\n";
+		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)w;
+		_exit(130);
+	}
+}
+
+void app__signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool app__stop_requested(void)
+{
+	return atomic_load(&stop_signals) > 0;
+}
+
+int app_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_all(stderr);
+		return APP_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("arbitrade %s\n", ARB_VERSION);
+		return APP_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage_all(stdout);
+		return APP_OK;
+	}
+	const struct app_cmd *c = app__find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "arbitrade: unknown command '%s'\n\n", argv[1]);
+		usage_all(stderr);
+		return APP_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			app__usage(stdout, c);
+			return APP_OK;
+		}
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,79 @@
+/* Shared by the app module's .c files only. */
+#ifndef ARB_APP_APP_INT_H
+#define ARB_APP_APP_INT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/config.h"
+
+/* Exit statuses. */
+enum { APP_OK = 0, APP_FAIL = 1, APP_USAGE = 2 };
+
+struct app_cmd {
+	const char *name;
+	const char *summary;
+	const char *usage; /* options, one per line, printed by --help */
+	int (*fn)(int argc, char **argv);
+};
+
+/* Every command, in the order `arbitrade --help` lists them. */
+extern const struct app_cmd app__cmds[];
+extern const size_t app__ncmds;
+
+/* Prints "usage: arbitrade <name> ..." and the command's options to f. */
+void app__usage(FILE *f, const struct app_cmd *c);
+const struct app_cmd *app__find(const char *name);
+
+/* Loads configuration (env_file NULL = ./.env) and reports an error on
+ * stderr naming key and value; returns APP_OK or APP_USAGE (exit 2). */
+int app__load_config(struct config *cfg, const char *env_file);
+
+/* Reads all of stdin (at most cap-1 bytes), strips one trailing newline,
+ * NUL-terminates. With prompt and a terminal on stdin, echo is turned off
+ * while reading. Returns the length or -1 with a message on stderr. */
+long app__read_stdin(char *buf, size_t cap, const char *prompt);
+
+/* Signal handling for long-running commands: the first SIGINT/SIGTERM asks
+ * for a clean stop, a second one exits at once. */
+void app__signals_install(void);
+bool app__stop_requested(void);
+
+struct store;
+struct web_buf;
+struct web_deps;
+
+/* Enqueues an audit event (actor, action, detail as a JSON object or NULL)
+ * stamped now; a full ring is logged, never blocks. Any thread. */
+void app__audit(struct store *s, enum trading_mode mode, const char *actor, const char *action,
+		const char *detail);
+
+/* Process rules checked before anything starts (prod refuses root, a key
+ * with withdrawal rights). Prints the reason on stderr; returns 0 or -1. */
+int app__check_process(const struct config *cfg);
+
+/* What `arbitrade run` starts besides storage and the web server. */
+struct app_run_opts {
+	bool market_data; /* false with --no-market-data */
+};
+
+/* The pipeline of `arbitrade run`: market data, detector, risk, execution.
+ * app__pipeline_new borrows cfg and store until app__pipeline_free and
+ * returns it owned, or NULL after logging why. web_deps lets it add its
+ * callbacks before the web server starts. run blocks on the main thread until
+ * a stop is requested (signal), then stops its threads; returns 0 or an
+ * ERR_* code. health appends its members to /health (web thread). */
+struct app_pipeline;
+struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *store,
+				       const struct app_run_opts *opts);
+void app__pipeline_web_deps(struct app_pipeline *p, struct web_deps *deps);
+int app__pipeline_run(struct app_pipeline *p);
+void app__pipeline_health(struct app_pipeline *p, struct web_buf *out);
+void app__pipeline_free(struct app_pipeline *p);
+
+int app__cmd_run(int argc, char **argv);
+int app__cmd_migrate(int argc, char **argv);
+int app__cmd_audit_archive(int argc, char **argv);
+int app__cmd_secrets(int argc, char **argv);
+
+#endif
