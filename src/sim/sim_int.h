@@ -43,7 +43,18 @@ int sim__book_consume(struct sim *s, size_t i, char side, int64_t limit_price, i
 /* The system status now (scripted faults may change it). */
 enum kr_system_status sim__system_status(const struct sim *s);
 
+/* ---- The scenario (sim.c keeps the file's text for the life of the sim) ---- */
+const char *sim__scenario_text(const struct sim *s, size_t *len);
+
 /* ---- Accounts and REST (account.c, rest.c) ---- */
+struct sim_accounts;
+/* The slot in struct sim where account.c keeps its state. */
+struct sim_accounts **sim__accounts_slot(struct sim *s);
+/* Builds the accounts from the scenario's "accounts" section (API keys,
+ * base64 secrets, balances, fee tiers) and stores them in the slot. Called by
+ * sim_new after the market is built; sim__accounts_free by sim_free. */
+int sim__accounts_init(struct sim *s, struct err_info *info);
+void sim__accounts_free(struct sim *s);
 /* Starts the REST server on host:port (0 = any free port) and reports the
  * bound port. Called by sim_new after the market is built. */
 int sim__rest_start(struct sim *s, const char *host, uint16_t port, uint16_t *bound,
