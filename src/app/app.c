@@ -25,6 +25,10 @@ const struct app_cmd app__cmds[] = {
 	 "                    next to the database)\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
 	 app__cmd_audit_archive},
+	{"config", "print every configuration key with its default and meaning",
+	 "  keys              the key table (KEY, DEFAULT, DESCRIPTION)\n"
+	 "  keys --markdown   the same as a Markdown table (README)\n",
+	 app__cmd_config},
 	{"secrets", "manage encrypted secrets (Fernet): genkey | encrypt | decrypt",
 	 "  genkey [--write]  print a new Fernet key; --write stores it in the key file\n"
 	 "                    (FERNET_KEY_FILE, mode 0600) if none exists\n"

@@ -75,5 +75,6 @@ int app__cmd_run(int argc, char **argv);
 int app__cmd_migrate(int argc, char **argv);
 int app__cmd_audit_archive(int argc, char **argv);
 int app__cmd_secrets(int argc, char **argv);
+int app__cmd_config(int argc, char **argv);
 
 #endif

@@ -1480,6 +1480,42 @@ int config_check_dashboard(const struct config *cfg, struct err_info *info)
 	return 0;
 }
 
+/* Markdown table cells: '|' would end the cell. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+void config_print_keys_markdown(FILE *f)
+{
+	char form[160];
+
+	fprintf(f, "| key | default | meaning |\n|---|---|---|\n");
+	for (size_t i = 0; i < config__nkeys; i++) {
+		const struct config_key *k = &config__keys[i];
+		const char *def = (k->flags & CONFIG_F_SECRET) ? "" : k->def;
+		/* The build-time path differs per checkout; name it instead. */
+		if (strcmp(k->def, ARB_SHARE_DIR_DEFAULT) == 0)
+			def = "(the source tree)";
+		config__form(k, form, sizeof(form));
+		fprintf(f, "| `%s` | ", k->name);
+		if (def[0]) {
+			fputc('`', f);
+			md_cell(f, def);
+			fputc('`', f);
+		}
+		fputs(" | ", f);
+		md_cell(f, k->help);
+		fputs("; ", f);
+		md_cell(f, form);
+		fputs(" |\n", f);
+	}
+}
+
 void config_print_keys(FILE *f)
 {
 	size_t kw = strlen("KEY"), dw = strlen("DEFAULT");

@@ -155,6 +155,8 @@ void config_release(struct config *cfg);
 /* Writes every key with default and help to f (for --help and README), as an
  * aligned table; secrets' defaults are shown empty. */
 void config_print_keys(FILE *f);
+/* The same table as Markdown (README's configuration section). */
+void config_print_keys_markdown(FILE *f);
 
 /* "dev"/"test"/"prod" and "paper"/"live"; "unknown" out of range. Static. */
 const char *config_env_name(enum app_env e);
