@@ -25,6 +25,12 @@ const struct app_cmd app__cmds[] = {
 	 "                    next to the database)\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
 	 app__cmd_audit_archive},
+	{"metrics", "hit rate, verdicts, profit, fees, PnL by day and latency, computed in SQL",
+	 "  --since AGE|TIME  only rows from then on: an age (24h, 30d) or RFC3339 time\n"
+	 "  --db FILE         read this database instead of DUCKDB_PATH (e.g. a backtest's)\n"
+	 "  --json            one JSON object instead of text\n"
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
+	 app__cmd_metrics},
 	{"config", "print every configuration key with its default and meaning",
 	 "  keys              the key table (KEY, DEFAULT, DESCRIPTION)\n"
 	 "  keys --markdown   the same as a Markdown table (README)\n",

@@ -76,5 +76,6 @@ int app__cmd_migrate(int argc, char **argv);
 int app__cmd_audit_archive(int argc, char **argv);
 int app__cmd_secrets(int argc, char **argv);
 int app__cmd_config(int argc, char **argv);
+int app__cmd_metrics(int argc, char **argv);
 
 #endif
