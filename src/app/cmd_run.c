@@ -111,10 +111,17 @@ int app__cmd_run(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': env_file = optarg; break;
-		case 'c': check = true; break;
-		case 'n': ro.market_data = false; break;
-		default: return bad_usage("run", "unknown or incomplete option");
+		case 'e':
+			env_file = optarg;
+			break;
+		case 'c':
+			check = true;
+			break;
+		case 'n':
+			ro.market_data = false;
+			break;
+		default:
+			return bad_usage("run", "unknown or incomplete option");
 		}
 	}
 	if (optind < argc)
@@ -150,8 +157,9 @@ int app__cmd_run(int argc, char **argv)
 		 store_migrations_applied(store));
 
 	char detail[256];
-	snprintf(detail, sizeof detail, "{\"version\":\"%s\",\"trading_mode\":\"%s\",\"env\":\"%s\"}",
-		 ARB_VERSION, config_mode_name(cfg.trading_mode), config_env_name(cfg.app.env));
+	snprintf(detail, sizeof detail,
+		 "{\"version\":\"%s\",\"trading_mode\":\"%s\",\"env\":\"%s\"}", ARB_VERSION,
+		 config_mode_name(cfg.trading_mode), config_env_name(cfg.app.env));
 	app__audit(store, cfg.trading_mode, "system", "start", detail);
 
 	pipe = app__pipeline_new(&cfg, store, &ro);
@@ -174,8 +182,8 @@ int app__cmd_run(int argc, char **argv)
 		rc = APP_FAIL;
 		goto cleanup;
 	}
-	LOG_INFO("app", "dashboard listening", "url=\"http://%s:%u/\" trading_mode=%s", cfg.web.host,
-		 web_port(web), config_mode_name(cfg.trading_mode));
+	LOG_INFO("app", "dashboard listening", "url=\"http://%s:%u/\" trading_mode=%s",
+		 cfg.web.host, web_port(web), config_mode_name(cfg.trading_mode));
 
 	rc = app__pipeline_run(pipe);
 
@@ -256,19 +264,27 @@ int app__cmd_audit_archive(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': env_file = optarg; break;
-		case 'o': age = optarg; break;
-		case 'f': out = optarg; break;
-		default: return bad_usage("audit-archive", "unknown or incomplete option");
+		case 'e':
+			env_file = optarg;
+			break;
+		case 'o':
+			age = optarg;
+			break;
+		case 'f':
+			out = optarg;
+			break;
+		default:
+			return bad_usage("audit-archive", "unknown or incomplete option");
 		}
 	}
 	if (optind < argc)
 		return bad_usage("audit-archive", "unexpected argument");
 	if (age && store_parse_age(age, &secs) != 0) {
-		fprintf(stderr,
-			"arbitrade audit-archive: --older-than '%s' is not an age such as 30d, 12h, "
-			"90m or 45s\n",
-			age);
+		fprintf(
+		    stderr,
+		    "arbitrade audit-archive: --older-than '%s' is not an age such as 30d, 12h, "
+		    "90m or 45s\n",
+		    age);
 		return APP_USAGE;
 	}
 	rc = app__load_config(&cfg, env_file);
