@@ -29,6 +29,8 @@ const struct app_cmd app__cmds[] = {
 	 "  --since AGE|TIME  only rows from then on: an age (24h, 30d) or RFC3339 time\n"
 	 "  --db FILE         read this database instead of DUCKDB_PATH (e.g. a backtest's)\n"
 	 "  --json            one JSON object instead of text\n"
+	 "  --bench N         benchmark: N synthetic rows in a temporary database, the SQL\n"
+	 "                    aggregates against a scan in C; prints JSON timings\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
 	 app__cmd_metrics},
 	{"config", "print every configuration key with its default and meaning",

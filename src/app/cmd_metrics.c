@@ -4,11 +4,74 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/app_int.h"
 #include "core/clock.h"
 #include "store/metrics.h"
+
+/* --bench N: a temporary database with N synthetic opportunities, then the
+ * SQL aggregates against the same numbers computed by a scan in C. */
+static int run_bench(const struct config *cfg, uint64_t n)
+{
+	static struct store_metrics sql_m, scan_m;
+	char dir[] = "/tmp/arbitrade-metrics-bench-XXXXXX";
+	struct store_cfg sc = cfg->store;
+	struct store *s = NULL;
+	struct store_reader *rd = NULL;
+	struct err_info info = {0};
+	double best_sql = INFINITY, best_scan = INFINITY;
+	int rc = APP_FAIL;
+
+	if (!mkdtemp(dir)) {
+		perror("arbitrade metrics: mkdtemp");
+		return APP_FAIL;
+	}
+	snprintf(sc.duckdb_path, sizeof sc.duckdb_path, "%s/bench.duckdb", dir);
+	s = store_open(&sc, &info);
+	if (!s)
+		goto fail;
+	uint64_t t0 = clock_mono_ns();
+	if (store_metrics_synthesize(s, n, &info) != 0)
+		goto fail;
+	double fill_s = (double)(clock_mono_ns() - t0) / 1e9;
+	rd = store_reader_open(s, &info);
+	if (!rd)
+		goto fail;
+	/* Best of five runs each: the machine is shared and noisy. */
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = clock_mono_ns();
+		if (store_metrics_collect(rd, 0, &sql_m, &info) != 0)
+			goto fail;
+		uint64_t b = clock_mono_ns();
+		if (store_metrics_collect_scan(rd, 0, &scan_m, &info) != 0)
+			goto fail;
+		uint64_t c = clock_mono_ns();
+		best_sql = fmin(best_sql, (double)(b - a) / 1e6);
+		best_scan = fmin(best_scan, (double)(c - b) / 1e6);
+	}
+	bool agree = sql_m.opportunities == scan_m.opportunities &&
+		     memcmp(sql_m.verdicts, scan_m.verdicts, sizeof sql_m.verdicts) == 0 &&
+		     fabs(sql_m.latency[0].p99 - scan_m.latency[0].p99) < 1e-6;
+	printf("{\"rows\":%" PRIu64 ",\"fill_s\":%.2f,\"sql_all_metrics_ms\":%.1f,"
+	       "\"c_scan_subset_ms\":%.1f,\"agree\":%s}\n",
+	       sql_m.opportunities, fill_s, best_sql, best_scan, agree ? "true" : "false");
+	rc = agree ? APP_OK : APP_FAIL;
+	if (!agree)
+		fprintf(stderr, "arbitrade metrics: SQL and C scan disagree\n");
+	goto cleanup;
+fail:
+	fprintf(stderr, "arbitrade metrics --bench: %s\n", info.msg);
+cleanup:
+	store_reader_close(rd);
+	store_close(s);
+	char rmcmd[128];
+	snprintf(rmcmd, sizeof rmcmd, "rm -rf '%s'", dir);
+	if (system(rmcmd) != 0)
+		fprintf(stderr, "arbitrade metrics: could not remove %s\n", dir);
+	return rc;
+}
 
 static int bad_usage(const char *why)
 {
@@ -72,14 +135,14 @@ static void print_text(const struct store_metrics *m)
 
 int app__cmd_metrics(int argc, char **argv)
 {
-	static const struct option opts[] = {{"env-file", required_argument, NULL, 'e'},
-					     {"since", required_argument, NULL, 's'},
-					     {"db", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"env-file", required_argument, NULL, 'e'}, {"since", required_argument, NULL, 's'},
+	    {"db", required_argument, NULL, 'd'},	{"json", no_argument, NULL, 'j'},
+	    {"bench", required_argument, NULL, 'b'},	{NULL, 0, NULL, 0}};
 	static struct store_metrics m;
 	const char *env_file = NULL, *since = NULL, *db = NULL;
 	bool json = false;
+	uint64_t bench = 0;
 	int64_t since_ns = 0;
 	struct config cfg;
 	struct store_reader *rd = NULL;
@@ -119,6 +182,10 @@ int app__cmd_metrics(int argc, char **argv)
 	rc = app__load_config(&cfg, env_file);
 	if (rc != APP_OK)
 		return rc;
+	if (bench) {
+		rc = run_bench(&cfg, bench);
+		goto cleanup;
+	}
 	rd = store_reader_open_path(db ? db : cfg.store.duckdb_path, &info);
 	if (!rd) {
 		fprintf(stderr,

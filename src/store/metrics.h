@@ -87,4 +87,21 @@ const char *store_metrics_stage_name(enum store_metrics_stage s);
 /* Writes m as one JSON object (no trailing newline) to f. */
 void store_metrics_write_json(const struct store_metrics *m, int64_t since_ns, FILE *f);
 
+/* ---- Benchmark support ---- */
+
+/* Appends n synthetic opportunities (a fifth of them executed, with three
+ * trades each) spread over the last 30 days, generated inside DuckDB with
+ * INSERT ... SELECT on the store's admin connection (so a million rows take
+ * seconds). For benchmarks and demos only: it bypasses the writer. Returns 0
+ * or ERR_DB with info. Any thread but the writer. */
+int store_metrics_synthesize(struct store *s, uint64_t n, struct err_info *info);
+
+/* The same verdict counts, hit rate and detection-latency quantiles as
+ * store_metrics_collect, computed the slow way: every opportunity row is
+ * fetched and aggregated in C (latest verdict per opp_id, a sort for the
+ * quantiles). It exists to measure the SQL path against; fills only
+ * opportunities, verdicts, hit_rate and latency[STORE_METRICS_DETECT]. */
+int store_metrics_collect_scan(struct store_reader *r, int64_t since_ns, struct store_metrics *out,
+			       struct err_info *info);
+
 #endif

@@ -5,10 +5,6 @@
 
 #include "store/store_int.h"
 
-struct store_reader {
-	duckdb_database own_db; /* store_reader_open_path only */
-	duckdb_connection conn;
-};
 
 static struct store_reader *finish_open(struct store_reader *r, duckdb_database db,
 					struct err_info *info)

@@ -130,6 +130,12 @@ void *store__writer_main(void *arg);
 bool store__rec_valid(const struct store_rec *r);
 
 /* util.c */
+/* A reader: its own connection (reader.c, metrics_bench.c). */
+struct store_reader {
+	duckdb_database own_db; /* store_reader_open_path only */
+	duckdb_connection conn;
+};
+
 int store__exec(duckdb_connection c, const char *sql, struct err_info *info);
 /* Runs sql and reads the first column of the first row as BIGINT. */
 int store__query_i64(duckdb_connection c, const char *sql, int64_t *out, struct err_info *info);

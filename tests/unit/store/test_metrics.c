@@ -183,11 +183,43 @@ static void metrics_empty(void **state)
 	tdb_release(&t);
 }
 
+/* The C scan used by the benchmark agrees with the SQL on synthetic rows. */
+static void metrics_scan_agrees(void **state)
+{
+	(void)state;
+	struct tdb t;
+	struct err_info info = {0};
+	static struct store_metrics a, b;
+	tdb_init(&t);
+	struct store *s = tdb_open(&t);
+	assert_int_equal(store_metrics_synthesize(s, 20000, &info), 0);
+	assert_int_equal(store_metrics_synthesize(s, 5000, &info), 0);
+	struct store_reader *rd = store_reader_open(s, &info);
+	assert_int_equal(store_metrics_collect(rd, 0, &a, &info), 0);
+	assert_int_equal(store_metrics_collect_scan(rd, 0, &b, &info), 0);
+	assert_int_equal(a.opportunities, 25000);
+	assert_int_equal(b.opportunities, 25000);
+	/* i % 5 == 0 executed: 4000 + 1000. */
+	assert_int_equal(a.verdicts[STORE_VERDICT_EXECUTED], 5000);
+	assert_memory_equal(a.verdicts, b.verdicts, sizeof a.verdicts);
+	assert_true(fabs(a.hit_rate - 0.2) < 1e-12);
+	assert_true(fabs(a.hit_rate - b.hit_rate) < 1e-12);
+	assert_int_equal(a.latency[0].n, b.latency[0].n);
+	assert_true(fabs(a.latency[0].p50 - b.latency[0].p50) < 1e-6);
+	assert_true(fabs(a.latency[0].p99 - b.latency[0].p99) < 1e-6);
+	assert_true(fabs(a.latency[0].max - b.latency[0].max) < 1e-6);
+	assert_int_equal(a.orders, 15000);
+	store_reader_close(rd);
+	assert_int_equal(store_close(s), 0);
+	tdb_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(metrics_known_history),
 	    cmocka_unit_test(metrics_empty),
+	    cmocka_unit_test(metrics_scan_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
