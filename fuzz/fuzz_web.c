@@ -1,0 +1,145 @@
+/* Fuzz target: HTTP requests to the dashboard server through a real socket.
+ *
+ * The first input starts the web server (web_new) on 127.0.0.1, an
+ * ephemeral port, with the templates and static files of the source tree
+ * (ARB_SHARE_DIR overrides) and DASHBOARD_AUTH off, so every route is
+ * reachable. Each input is written as raw bytes to a new connection, the
+ * write side is shut, and the response is read until the server closes or
+ * two seconds pass.
+ *
+ * Checked besides memory safety (the server runs in this process, so ASan
+ * and UBSan see its thread): any response is an HTTP status line; a 200
+ * carries the security headers; the server still accepts connections after
+ * every input. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "web/web.h"
+
+#ifndef ARB_SHARE_DIR_DEFAULT
+#define ARB_SHARE_DIR_DEFAULT "."
+#endif
+
+#define RESP_MAX (1u << 20)
+
+static struct web *server;
+static uint16_t port;
+static char *resp;
+
+static int db_ping(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static void stop_server(void)
+{
+	web_free(server);
+	server = NULL;
+	free(resp);
+	resp = NULL;
+}
+
+static void start_server(void)
+{
+	struct web_cfg cfg;
+	struct web_deps deps;
+	struct err_info info = {0};
+	const char *share = getenv("ARB_SHARE_DIR");
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&deps, 0, sizeof(deps));
+	snprintf(cfg.host, sizeof(cfg.host), "127.0.0.1");
+	cfg.port = 0;
+	cfg.auth = false;
+	cfg.session_ttl_s = 3600;
+	deps.share_dir = share && *share ? share : ARB_SHARE_DIR_DEFAULT;
+	deps.trading_mode = TRADING_PAPER;
+	deps.db_ping = db_ping;
+	server = web_new(&cfg, &deps, &info);
+	if (!server) {
+		fprintf(stderr, "fuzz_web: web_new: %s\n", info.msg);
+		abort();
+	}
+	port = web_port(server);
+	resp = malloc(RESP_MAX + 1);
+	if (!resp)
+		abort();
+	atexit(stop_server);
+}
+
+static int connect_server(void)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	FUZZ_CHECK(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* The server must survive every input: failing to connect is a bug. */
+	FUZZ_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	return fd;
+}
+
+static size_t exchange(int fd, const uint8_t *data, size_t size)
+{
+	size_t off = 0, got = 0;
+
+	while (off < size) {
+		ssize_t n = send(fd, data + off, size - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* the server may close early on a bad request */
+		off += (size_t)n;
+	}
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 2000) <= 0)
+			break;
+		ssize_t n = recv(fd, resp + got, RESP_MAX - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == RESP_MAX)
+			break;
+	}
+	resp[got] = '\0';
+	return got;
+}
+
+static bool has_header(const char *r, size_t len, const char *h)
+{
+	const char *end = memmem(r, len, "\r\n\r\n", 4);
+	size_t hl = end ? (size_t)(end - r) : len;
+	return memmem(r, hl, h, strlen(h)) != NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!server)
+		start_server();
+	int fd = connect_server();
+	size_t got = exchange(fd, data, size);
+	close(fd);
+
+	/* Pipelined requests give several responses; check the first. */
+	if (got >= 12) {
+		FUZZ_CHECK(memcmp(resp, "HTTP/1.", 7) == 0);
+		FUZZ_CHECK(resp[8] == ' ' && resp[9] >= '1' && resp[9] <= '5');
+		if (memcmp(resp + 9, "200", 3) == 0) {
+			FUZZ_CHECK(has_header(resp, got, "X-Content-Type-Options: nosniff"));
+			FUZZ_CHECK(has_header(resp, got, "X-Frame-Options: DENY"));
+		}
+	}
+	return 0;
+}
