@@ -1,0 +1,61 @@
+/* Shared by the arb module's .c files and tests/unit/arb/ only. */
+#ifndef ARB_ARB_ARB_INT_H
+#define ARB_ARB_ARB_INT_H
+
+#include "arb/arb.h"
+
+/* A directed use of a pair: dir = pair * 2 + side. BUY walks the asks and
+ * turns quote into base; SELL walks the bids and turns base into quote. */
+#define ARB__DIR(pair, side) ((uint32_t)(pair)*2u + (uint32_t)(side))
+#define ARB__DIR_PAIR(dir)   ((dir) >> 1)
+#define ARB__DIR_SIDE(dir)   ((enum arb_side)((dir)&1u))
+
+struct arb__cycle {
+	uint32_t dir[ARB_MAX_LEGS];
+	uint8_t n_legs;
+	uint8_t home; /* index into the graph's homes */
+};
+
+struct arb_graph {
+	uint32_t n_pairs;
+	struct arb_pair *pairs; /* copy of the records given */
+	uint32_t *pair_base;	/* asset id of each pair's base, quote */
+	uint32_t *pair_quote;
+	uint32_t n_assets;
+	char (*assets)[ARB_ASSET_MAX];
+	unsigned n_homes;
+	char homes[ARB_MAX_HOMES][ARB_ASSET_MAX];
+	uint32_t home_asset[ARB_MAX_HOMES]; /* asset id, UINT32_MAX when absent */
+	uint32_t n_cycles;
+	struct arb__cycle *cycles;
+	uint32_t *idx_off; /* n_pairs + 1 offsets into idx */
+	uint32_t *idx;	   /* cycle indices, grouped by pair */
+	uint32_t by_len[ARB_MAX_HOMES][ARB_MAX_LEGS + 1];
+};
+
+/* Splits a comma list of assets into homes (trimmed, empty items skipped).
+ * Returns the count, or ERR_INVALID with info (too many, too long, none). */
+int arb__parse_homes(const char *list, char homes[ARB_MAX_HOMES][ARB_ASSET_MAX],
+		     struct err_info *info);
+
+/* What eval.c needs of the detector for one evaluation. */
+struct arb__env {
+	const struct arb_graph *g;
+	const struct book *const *books; /* by pair */
+	const double *fee_bps;		 /* effective fee by pair */
+	const bool *tradable;		 /* current status by pair */
+	const double *cap;		 /* by home index: min(balance, max notional) */
+	uint64_t max_age_ns;
+	double min_profit_bps;
+};
+
+/* Full evaluation of cycle c (validity, age, depth walk, sizing, rounding);
+ * fills *out for ARB_V_OPP and ARB_V_BELOW_MIN. Never allocates. */
+enum arb_verdict arb__eval(const struct arb__env *env, uint32_t c, uint64_t now_ns,
+			   struct arb_opp *out);
+
+/* Top-of-book effective rate of one directed use of a pair (fee included):
+ * BUY 1 / (best ask * (1 + f)), SELL best bid * (1 - f); 0 with no level. */
+double arb__top_rate(const struct book *b, enum arb_side side, double fee_bps);
+
+#endif
