@@ -312,6 +312,14 @@ const char *kr_system_status_str(enum kr_system_status s);
  * the call) must be 1..KR_SYMBOL_MAX-1 printable ASCII bytes without '"' or
  * '\\'. Any thread. */
 
+struct book;
+/* Applies a decoded book message to b (snapshot or update) and verifies its
+ * checksum: book_end()'s result (0, ERR_CHECKSUM, ERR_RANGE, ERR_FULL), or
+ * ERR_INVALID when the message's scales are not the book's (the pair's
+ * precision changed: b is invalidated and must be rebuilt). recv_ns is the
+ * message's monotonic arrival stamp. Never allocates. The book's thread. */
+int kr_book_apply(struct book *b, const struct kr_book_event *e, uint64_t recv_ns);
+
 /* {"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD",...],
  *  "depth":10,"snapshot":true},"req_id":1}
  * n >= 1; depth is one of 10, 25, 100, 500, 1000. */
