@@ -369,15 +369,15 @@ static void fill_opp(const struct arb__env *env, const struct arb__cycle *c, con
 	o->out_home = fills[n - 1].out;
 	o->profit_home = o->out_home - o->size_home;
 	o->profit_bps = o->size_home > 0 ? o->profit_home / o->size_home * 1e4 : 0;
-	/* Fees at the cycle's own rates: home paid per unit of each asset held
-	 * along the way; a fee charged in the home asset counts as it is. */
+	/* Fees at the cycle's own rates: the home spent per unit of each asset
+	 * acquired along the way; a fee charged in the home asset counts as it is. */
 	for (unsigned k = 0; k < n; k++) {
 		bool in_quote = legs[k].side == ARB_BUY;
 		double value = 1;
 		if (in_quote && k > 0)
-			value = o->size_home / fills[k].in;
+			value = o->size_home / fills[k - 1].out;
 		else if (!in_quote && k + 1 < n)
-			value = o->size_home / fills[k + 1].in;
+			value = o->size_home / fills[k].out;
 		o->fee_home += fills[k].fee * value;
 	}
 }
