@@ -1,6 +1,9 @@
 # Front door. Every target installs what is missing first (scripts/bootstrap.sh).
 BUILD   ?= build
 ASAN    ?= build-asan
+FUZZ    ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= codec config web
 JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS    ?=
@@ -45,13 +48,20 @@ bench: build
 	scripts/bench.sh $(BUILD)/arbitrade
 
 fmt:
-	@git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' | xargs clang-format -i
+	@git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'fuzz/*.c' 'fuzz/*.h' | xargs clang-format -i
 
 fmt-check:
-	@git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' | xargs clang-format --dry-run --Werror
+	@git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'fuzz/*.c' 'fuzz/*.h' | xargs clang-format --dry-run --Werror
 
-lint: fmt-check
+# Format check, banned calls, include layering, cppcheck and the secret scan.
+lint: bootstrap-test
 	@tools/lint.sh
 
+# libFuzzer targets (fuzz/), FUZZ_SECONDS each, in a separate clang build.
+fuzz: bootstrap-test
+	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARB_FUZZ=ON -DARB_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ) -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	@tools/fuzz.sh $(FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -14,7 +14,8 @@ want_test=0
 pkgs=(build-essential cmake pkg-config git ca-certificates curl
       libssl-dev zlib1g-dev libcurl4-openssl-dev libwebsockets-dev
       libmicrohttpd-dev libjsmn-dev nodejs npm)
-test_pkgs=(libcmocka-dev python3 python3-cryptography clang chromium)
+test_pkgs=(libcmocka-dev python3 python3-cryptography clang chromium
+           libclang-rt-14-dev clang-format cppcheck)
 
 missing=()
 for p in "${pkgs[@]}"; do
