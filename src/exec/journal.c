@@ -1,0 +1,263 @@
+/* The intent journal: one text line per event, appended.
+ *   I <cl_ord_id> <opp_id> <leg> <pair> <symbol> <side> <type> <qty> <price> <ps> <qs>
+ *   D <cl_ord_id> <status>
+ * An I line is fdatasync'd before the order is sent, so after a crash every
+ * order that may have reached the venue has one. A D line is not synced: a
+ * lost one only costs a query at the next start. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "exec/exec_int.h"
+
+struct intent {
+	struct venue_order o;
+	uint64_t opp_id;
+	int leg;
+	bool done;
+};
+
+int exec__journal_open(struct exec *e, struct err_info *info)
+{
+	e->jfd = open(e->jpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (e->jfd < 0)
+		return err_set(info, -errno, "exec: cannot open journal %s: %s", e->jpath,
+			       strerror(errno));
+	return 0;
+}
+
+static int append(int fd, const char *line, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, line, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : ERR_IO;
+		line += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int intent_line(const struct venue_order *o, uint64_t opp_id, int leg, char *buf, size_t cap)
+{
+	return snprintf(buf, cap, "I %s %llu %d %u %s %d %d %lld %lld %d %d\n", o->cl_ord_id,
+			(unsigned long long)opp_id, leg, o->pair_id, o->symbol, (int)o->side,
+			(int)o->type, (long long)o->qty, (long long)o->limit_price, o->price_scale,
+			o->qty_scale);
+}
+
+int exec__journal_intent(struct exec *e, const struct exec_order *o)
+{
+	if (e->jfd < 0)
+		return 0;
+	char line[256];
+	int n = intent_line(&o->o, e->cyc.opp.id, o->unwind ? -1 : o->leg, line, sizeof(line));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return ERR_RANGE;
+	int rc = append(e->jfd, line, (size_t)n);
+	if (rc == 0 && fdatasync(e->jfd) != 0)
+		rc = -errno;
+	if (rc < 0)
+		e->st.journal_errors++;
+	return rc;
+}
+
+void exec__journal_done(struct exec *e, const struct exec_order *o)
+{
+	if (e->jfd < 0)
+		return;
+	char line[128];
+	int n = snprintf(line, sizeof(line), "D %s %s\n", o->o.cl_ord_id,
+			 venue_status_name(o->last.status));
+	if (n < 0 || (size_t)n >= sizeof(line) || append(e->jfd, line, (size_t)n) < 0)
+		e->st.journal_errors++;
+}
+
+static int parse_intent(const char *line, struct intent *it)
+{
+	unsigned long long opp;
+	long long qty, price;
+	int leg, side, type, ps, qs;
+	unsigned pair;
+	memset(it, 0, sizeof(*it));
+	/* Widths keep the strings inside their arrays. */
+	if (sscanf(line, "I %47s %llu %d %u %31s %d %d %lld %lld %d %d", it->o.cl_ord_id, &opp,
+		   &leg, &pair, it->o.symbol, &side, &type, &qty, &price, &ps, &qs) != 11)
+		return ERR_PARSE;
+	if ((side != VENUE_BUY && side != VENUE_SELL) ||
+	    (type != VENUE_LIMIT && type != VENUE_MARKET) || ps < 0 || ps > 18 || qs < 0 || qs > 18)
+		return ERR_PARSE;
+	it->opp_id = (uint64_t)opp;
+	it->leg = leg;
+	it->o.pair_id = pair;
+	it->o.side = (enum venue_side)side;
+	it->o.type = (enum venue_order_type)type;
+	it->o.tif = VENUE_IOC;
+	it->o.qty = qty;
+	it->o.limit_price = price;
+	it->o.price_scale = ps;
+	it->o.qty_scale = qs;
+	return 0;
+}
+
+/* Records what the venue says about an order of an earlier run. */
+static void record(struct exec *e, const struct intent *it, const struct venue_report *r,
+		   const char *reason)
+{
+	struct exec_order o;
+	memset(&o, 0, sizeof(o));
+	o.o = it->o;
+	o.last = *r;
+	o.leg = it->leg < 0 ? 0 : it->leg;
+	o.unwind = it->leg < 0;
+	o.done = true;
+	/* exec__emit_trade reads the opportunity of the active cycle. */
+	memset(&e->cyc.opp, 0, sizeof(e->cyc.opp));
+	e->cyc.opp.id = it->opp_id;
+	snprintf(e->cyc.opp.path, sizeof(e->cyc.opp.path), "%s", "reconcile");
+	exec__emit_trade(e, &o, reason, NAN);
+	exec__journal_done(e, &o);
+	char js[2][VENUE_REASON_MAX * 2];
+	exec__audit(e, "reconcile",
+		    "{\"cl_ord_id\":\"%s\",\"opp_id\":%llu,\"symbol\":\"%s\",\"status\":\"%s\","
+		    "\"filled_qty\":%lld,\"reason\":\"%s\"}",
+		    exec__json(js[0], sizeof(js[0]), it->o.cl_ord_id),
+		    (unsigned long long)it->opp_id, it->o.symbol, venue_status_name(r->status),
+		    (long long)r->filled_qty, exec__json(js[1], sizeof(js[1]), reason));
+}
+
+static int resolve(struct exec *e, struct intent *it)
+{
+	struct venue_report r;
+	memset(&r, 0, sizeof(r));
+	int rc = e->venue->ops->query(e->venue->ctx, it->o.cl_ord_id, &r);
+	if (rc == ERR_NOTFOUND) {
+		memcpy(r.cl_ord_id, it->o.cl_ord_id, sizeof(r.cl_ord_id));
+		memcpy(r.symbol, it->o.symbol, sizeof(r.symbol));
+		r.status = VENUE_ST_CANCELED;
+		r.side = it->o.side;
+		r.price_scale = it->o.price_scale;
+		r.qty_scale = it->o.qty_scale;
+		r.fee_scale = exec__fee_scale(r.price_scale, r.qty_scale);
+		r.qty = it->o.qty;
+		record(e, it, &r, "not received by the venue before the restart; never resent");
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!venue_status_final(r.status)) {
+		/* Still open after a restart: nobody is following it any more. */
+		(void)e->venue->ops->cancel(e->venue->ctx, it->o.cl_ord_id);
+		record(e, it, &r, "open at restart; cancel requested");
+		return 0;
+	}
+	record(e, it, &r, "resolved after restart");
+	return 0;
+}
+
+static int rewrite(struct exec *e, const struct intent *its, size_t n, struct err_info *info)
+{
+	char tmp[CONFIG_PATH + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", e->jpath);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(info, -errno, "exec: cannot write %s: %s", tmp, strerror(errno));
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (its[i].done)
+			continue;
+		char line[256];
+		int len = intent_line(&its[i].o, its[i].opp_id, its[i].leg, line, sizeof(line));
+		rc = len > 0 && (size_t)len < sizeof(line) ? append(fd, line, (size_t)len)
+							   : ERR_RANGE;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && rename(tmp, e->jpath) != 0)
+		rc = -errno;
+	if (rc < 0)
+		return err_set(info, rc, "exec: cannot rewrite journal %s: %s", e->jpath,
+			       err_str(rc));
+	if (e->jfd >= 0)
+		close(e->jfd);
+	return exec__journal_open(e, info);
+}
+
+int exec_reconcile(struct exec *e, int64_t wall_ns, struct err_info *info)
+{
+	e->wall_ns = wall_ns;
+	if (e->jfd < 0) {
+		e->reconciled = true;
+		return 0;
+	}
+	FILE *f = fopen(e->jpath, "r");
+	if (!f)
+		return err_set(info, -errno, "exec: cannot read journal %s: %s", e->jpath,
+			       strerror(errno));
+	struct intent *its = NULL;
+	size_t n = 0, cap = 0, bad = 0, unresolved = 0;
+	char line[512];
+	int rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == 'I') {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct intent *p = realloc(its, nc * sizeof(*its));
+				if (!p) {
+					rc = err_set(info, ERR_NOMEM, "exec: out of memory");
+					goto cleanup;
+				}
+				its = p;
+				cap = nc;
+			}
+			if (parse_intent(line, &its[n]) == 0)
+				n++;
+			else
+				bad++;
+		} else if (line[0] == 'D') {
+			char id[VENUE_ID_MAX];
+			if (sscanf(line, "D %47s", id) != 1) {
+				bad++;
+				continue;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (strcmp(its[i].o.cl_ord_id, id) == 0)
+					its[i].done = true;
+		} else if (line[0] != '\n') {
+			bad++; /* a torn last line after a crash looks like this */
+		}
+	}
+	if (bad)
+		LOG_WARN("exec", "journal lines skipped", "path=%s lines=%zu", e->jpath, bad);
+	for (size_t i = 0; i < n; i++) {
+		if (its[i].done)
+			continue;
+		int r = resolve(e, &its[i]);
+		if (r == 0) {
+			its[i].done = true;
+			e->st.reconciled++;
+		} else {
+			unresolved++;
+			LOG_WARN("exec", "order not reconciled", "cl_ord_id=%s err=\"%s\"",
+				 its[i].o.cl_ord_id, err_str(r));
+		}
+	}
+	memset(&e->cyc, 0, sizeof(e->cyc));
+	rc = rewrite(e, its, n, info);
+	if (rc == 0 && unresolved)
+		rc = err_set(info, ERR_UNKNOWN,
+			     "exec: %zu journaled orders could not be reconciled", unresolved);
+	if (rc == 0)
+		e->reconciled = true;
+cleanup:
+	fclose(f);
+	free(its);
+	return rc;
+}
