@@ -371,8 +371,11 @@ bool risk_kill_file_check(struct risk *r)
 	if (r->lim.kill_file[0] == '\0')
 		return false;
 	if (stat(r->lim.kill_file, &st) == 0) {
+		/* A long path is cut: the reason is for people, not for parsing. */
 		char why[RISK_TEXT_MAX];
-		snprintf(why, sizeof(why), "kill file %s exists", r->lim.kill_file);
+		int n = snprintf(why, sizeof(why), "kill file %.*s exists", RISK_TEXT_MAX - 20,
+				 r->lim.kill_file);
+		(void)n;
 		risk_kill(r, why);
 		return true;
 	}
