@@ -62,4 +62,117 @@ int sim__rest_start(struct sim *s, const char *host, uint16_t port, uint16_t *bo
 /* Stops it (joins its threads). Called by sim_free; safe when not started. */
 void sim__rest_stop(struct sim *s);
 
+/* ---- Accounts API (account.c), for rest.c and the private WS side ----
+ * Every call below must be made with sim__lock held. Amounts: order prices
+ * and quantities at the pair's price_precision / qty_precision; balances,
+ * costs and fees at SIM_BAL_SCALE decimals. Asset names are the scenario's
+ * ("USD", "BTC"), pairs are found by symbol ("BTC/USD"). Errors are Kraken's
+ * own strings (PROTOCOL.md §9), static, e.g. "EOrder:Insufficient funds". */
+#define SIM_BAL_SCALE	 10
+#define SIM_ASSETS_MAX	 32
+#define SIM_ORDERS_MAX	 4096
+#define SIM_TXID_MAX	 24
+#define SIM_CLOID_MAX	 48
+#define SIM_KEY_MAX	 128
+
+enum sim_side { SIM_BUY = 0, SIM_SELL };
+enum sim_ordertype { SIM_MARKET = 0, SIM_LIMIT };
+enum sim_tif { SIM_GTC = 0, SIM_IOC };
+enum sim_order_status { SIM_ORDER_OPEN = 0, SIM_ORDER_CLOSED, SIM_ORDER_CANCELED, SIM_ORDER_EXPIRED };
+
+struct sim_order_req {
+	size_t pair; /* index of sim__pair */
+	enum sim_side side;
+	enum sim_ordertype type;
+	enum sim_tif tif;
+	int64_t qty;   /* > 0, pair qty scale */
+	int64_t price; /* limit price, pair price scale; ignored for market */
+	bool post_only;
+	char fee_in;   /* 0 (Kraken's default: quote when buying, base when selling), 'b', 'q' */
+	bool has_userref;
+	int64_t userref;
+	char cl_ord_id[SIM_CLOID_MAX];
+	bool validate; /* check everything, place nothing */
+};
+
+struct sim_order {
+	char txid[SIM_TXID_MAX];
+	size_t account;
+	size_t pair;
+	struct sim_order_req req;
+	enum sim_order_status status;
+	int64_t vol_exec; /* pair qty scale */
+	int64_t cost;	  /* quote, SIM_BAL_SCALE */
+	int64_t fee;	  /* in fee_asset, SIM_BAL_SCALE */
+	char fee_asset;	  /* 'b' or 'q' */
+	int64_t hold;	  /* funds held for the open remainder, SIM_BAL_SCALE */
+	int64_t open_ns, close_ns; /* wall clock */
+	const char *reason;	   /* static; NULL while open */
+};
+
+/* One event for the executions listener: an order's state after a change. */
+enum sim_exec_kind { SIM_EXEC_NEW = 0, SIM_EXEC_TRADE, SIM_EXEC_FILLED, SIM_EXEC_CANCELED,
+		     SIM_EXEC_EXPIRED };
+struct sim_exec {
+	enum sim_exec_kind kind;
+	const struct sim_order *order; /* borrowed for the call */
+	int64_t last_qty, last_price;  /* SIM_EXEC_TRADE: this fill, pair scales */
+	int64_t last_fee;	       /* this fill's fee, SIM_BAL_SCALE */
+	char liquidity;		       /* 't' taker, 'm' maker */
+	char exec_id[SIM_TXID_MAX];
+};
+/* Called under sim__lock, on the thread that changed the order (REST or WS):
+ * copy what is needed and sim__wake; do not call back into the accounts. */
+typedef void (*sim_exec_fn)(void *ctx, const struct sim_exec *e);
+/* Sets the one listener (NULL clears). Also called when balances change
+ * (e == NULL then). */
+void sim__exec_listen(struct sim *s, sim_exec_fn fn, void *ctx);
+
+size_t sim__account_count(struct sim *s);
+/* The account with this API key, or -1. */
+long sim__account_find(struct sim *s, const char *api_key);
+/* Issues a WebSocket token for the account (copied into out, cap >= 48). */
+int sim__account_token(struct sim *s, size_t acct, char *out, size_t cap);
+/* The account a WS token belongs to, or -1 (unknown or expired). */
+long sim__token_account(struct sim *s, const char *token, int64_t now_ns);
+
+struct sim_balance {
+	char asset[16];
+	int64_t total; /* SIM_BAL_SCALE */
+	int64_t hold;  /* held by open orders */
+};
+/* Copies up to cap balances; returns how many the account has. */
+size_t sim__balances(struct sim *s, size_t acct, struct sim_balance *out, size_t cap);
+/* The account's fees in basis points. */
+void sim__account_fees(struct sim *s, size_t acct, int *taker_bps, int *maker_bps);
+
+/* Checks and executes an order: market and limit, IOC and GTC, against the
+ * pair's book (sim__book_consume after fills), fees at the taker rate,
+ * balances updated; a GTC remainder rests (funds held). *out receives the
+ * order. Returns 0, or ERR_REJECTED with *err set to Kraken's text. */
+int sim__order_place(struct sim *s, size_t acct, const struct sim_order_req *r,
+		     struct sim_order *out, const char **err);
+/* Cancels by txid, by userref (txid holding its decimal text) or by
+ * cl_ord_id (txid NULL). *count: how many were cancelled. ERR_REJECTED with
+ * "EOrder:Unknown order" when none matched. */
+int sim__order_cancel(struct sim *s, size_t acct, const char *txid, const char *cl_ord_id,
+		      int *count, const char **err);
+int sim__order_cancel_all(struct sim *s, size_t acct, int *count);
+/* Dead man's switch: cancel everything at now + timeout_s (0 disables).
+ * *trigger_ns receives the deadline (0 when disabled). */
+int sim__cancel_all_after(struct sim *s, size_t acct, uint32_t timeout_s, int64_t now_ns,
+			  int64_t *trigger_ns);
+/* Fires due dead man's switches. Called by the REST thread every 100 ms and
+ * may be called by the server loop. */
+void sim__accounts_tick(struct sim *s, int64_t now_ns);
+/* The account's orders, oldest first: calls fn for each (open_only: only
+ * open ones). Pointers are borrowed for the call. */
+void sim__orders_each(struct sim *s, size_t acct, bool open_only,
+		      void (*fn)(void *ctx, const struct sim_order *o), void *ctx);
+/* The order with txid, or NULL. Borrowed while the lock is held. */
+const struct sim_order *sim__order_get(struct sim *s, size_t acct, const char *txid);
+/* Test hook: the next n private REST answers are delayed by ms after the
+ * request is processed (a lost answer: the client times out). */
+void sim__rest_delay_next(struct sim *s, unsigned n, unsigned ms);
+
 #endif
