@@ -37,11 +37,13 @@ const struct app_cmd app__cmds[] = {
 	 "  keys              the key table (KEY, DEFAULT, DESCRIPTION)\n"
 	 "  keys --markdown   the same as a Markdown table (README)\n",
 	 app__cmd_config},
-	{"secrets", "manage encrypted secrets (Fernet): genkey | encrypt | decrypt",
+	{"secrets", "manage secrets: genkey | encrypt | decrypt (Fernet), hash-password",
 	 "  genkey [--write]  print a new Fernet key; --write stores it in the key file\n"
 	 "                    (FERNET_KEY_FILE, mode 0600) if none exists\n"
 	 "  encrypt           read a value on stdin, print enc:<token> for .env\n"
 	 "  decrypt [--ttl S] read a token (with or without enc:) on stdin, print the value\n"
+	 "  hash-password     read the dashboard password on stdin, print its scrypt hash\n"
+	 "                    for DASHBOARD_PASSWORD_HASH\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n"
 	 "Values are read from stdin, never from the command line.\n",
 	 app__cmd_secrets},

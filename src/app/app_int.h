@@ -48,6 +48,36 @@ struct web_deps;
 void app__audit(struct store *s, enum trading_mode mode, const char *actor, const char *action,
 		const char *detail);
 
+/* Operator controls (control.c): process-wide flags that any thread reads
+ * with one atomic load, set from the dashboard (and later risk). Every change
+ * is an audit event with its actor ("operator:<user>", "risk", "system").
+ *   app__control_init: once in `run`, after the store opens (cfg borrowed
+ *     for the call; store borrowed until app__control_release, which must
+ *     run before store_close). Mode starts as TRADING_MODE; live is
+ *     allowed only with KRAKEN_API_KEY and KRAKEN_API_SECRET set.
+ *   app__control_paused/killed/mode: for the execution thread: place no new
+ *     cycle while paused or killed; trade against the venue of mode().
+ *   app__control_pause: 0, or ERR_BADSTATE after the kill switch.
+ *   app__control_kill: latches killed (and paused) until restart; 0.
+ *   app__control_set_mode: NULL when done (or already so), else a static
+ *     text saying why not (no credentials, killed); audited either way.
+ *   app__control_snapshot: fills mode, paused, killed, live_available.
+ *   app__control_web_deps: sets deps' snapshot, pause, kill, set_mode and
+ *     audit callbacks (they ignore deps->ctx). A pipeline that publishes
+ *     more of the snapshot replaces deps->snapshot with its own that calls
+ *     app__control_snapshot first. */
+struct web_snapshot;
+void app__control_init(const struct config *cfg, struct store *store);
+void app__control_release(void);
+bool app__control_paused(void);
+bool app__control_killed(void);
+enum trading_mode app__control_mode(void);
+int app__control_pause(bool paused, const char *actor);
+int app__control_kill(const char *actor);
+const char *app__control_set_mode(enum trading_mode m, const char *actor);
+void app__control_snapshot(struct web_snapshot *out);
+void app__control_web_deps(struct web_deps *deps);
+
 /* Process rules checked before anything starts (prod refuses root, a key
  * with withdrawal rights). Prints the reason on stderr; returns 0 or -1. */
 int app__check_process(const struct config *cfg);

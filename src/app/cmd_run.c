@@ -103,6 +103,7 @@ int app__cmd_run(int argc, char **argv)
 	struct store *store = NULL;
 	struct web *web = NULL;
 	struct app_pipeline *pipe = NULL;
+	struct store_reader *reader = NULL;
 	struct err_info info = {0};
 	int c, rc;
 
@@ -161,6 +162,11 @@ int app__cmd_run(int argc, char **argv)
 		 "{\"version\":\"%s\",\"trading_mode\":\"%s\",\"env\":\"%s\"}", ARB_VERSION,
 		 config_mode_name(cfg.trading_mode), config_env_name(cfg.app.env));
 	app__audit(store, cfg.trading_mode, "system", "start", detail);
+	app__control_init(&cfg, store);
+	/* The dashboard's own read connection; without it the pages say so. */
+	reader = store_reader_open(store, &info);
+	if (!reader)
+		LOG_WARN("app", "no read connection for the dashboard", "err=\"%s\"", info.msg);
 
 	pipe = app__pipeline_new(&cfg, store, &ro);
 	if (!pipe) {
@@ -173,7 +179,9 @@ int app__cmd_run(int argc, char **argv)
 				.trading_mode = cfg.trading_mode,
 				.db_ping = db_ping,
 				.health_extra = health_extra,
+				.reader = reader,
 				.ctx = &ctx};
+	app__control_web_deps(&deps);
 	app__pipeline_web_deps(pipe, &deps);
 	web = web_new(&cfg.web, &deps, &info);
 	if (!web) {
@@ -193,6 +201,8 @@ int app__cmd_run(int argc, char **argv)
 cleanup:
 	web_free(web);
 	app__pipeline_free(pipe);
+	store_reader_close(reader);
+	app__control_release();
 	if (store) {
 		app__audit(store, cfg.trading_mode, "system", "stop", NULL);
 		if (store_close(store) != 0) {

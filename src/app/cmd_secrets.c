@@ -10,6 +10,7 @@
 
 #include "app/app_int.h"
 #include "core/secret.h"
+#include "web/web.h"
 
 #define SECRET_INPUT_MAX 8192
 
@@ -133,6 +134,30 @@ cleanup:
 	return rc;
 }
 
+/* The dashboard password hash for DASHBOARD_PASSWORD_HASH (scrypt). */
+static int hash_password(void)
+{
+	char pw[1024], out[WEB_PWHASH_MAX];
+	int rc;
+
+	long n = app__read_stdin(pw, sizeof(pw), "dashboard password: ");
+	if (n < 0)
+		return APP_FAIL;
+	if (n < 8) {
+		OPENSSL_cleanse(pw, sizeof(pw));
+		fprintf(stderr, "arbitrade secrets: the password must be at least 8 characters\n");
+		return APP_USAGE;
+	}
+	rc = web_password_hash(pw, (size_t)n, 0, 0, 0, out, sizeof(out));
+	OPENSSL_cleanse(pw, sizeof(pw));
+	if (rc != 0) {
+		fprintf(stderr, "arbitrade secrets: cannot hash the password: %s\n", err_str(rc));
+		return APP_FAIL;
+	}
+	printf("%s\n", out);
+	return APP_OK;
+}
+
 int app__cmd_secrets(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -171,6 +196,8 @@ int app__cmd_secrets(int argc, char **argv)
 	if (optind + 1 < argc)
 		return bad_usage("values are read from stdin, not from arguments");
 	const char *sub = argv[optind];
+	if (strcmp(sub, "hash-password") == 0)
+		return hash_password();
 
 	struct config cfg;
 	int rc = app__load_config(&cfg, env_file);
@@ -183,7 +210,7 @@ int app__cmd_secrets(int argc, char **argv)
 	else if (strcmp(sub, "decrypt") == 0)
 		rc = decrypt_stdin(&cfg, ttl);
 	else
-		rc = bad_usage("unknown subcommand (genkey, encrypt, decrypt)");
+		rc = bad_usage("unknown subcommand (genkey, encrypt, decrypt, hash-password)");
 	config_release(&cfg);
 	return rc;
 }

@@ -112,6 +112,40 @@ static bool balance_item(const char *s, size_t len)
 	return i == len;
 }
 
+/* A dashboard password hash: scrypt$N$r$p$<salt b64>$<hash b64>, as
+ * `arbitrade secrets hash-password` prints (web_password_hash); N is a power
+ * of two. web/auth.c parses it fully; this rejects a wrong form at load. */
+static bool pwhash_item(const char *s, size_t len)
+{
+	size_t i = 7, f;
+	uint64_t n = 0;
+
+	if (len < 7 || memcmp(s, "scrypt$", 7) != 0)
+		return false;
+	for (f = 0; f < 5; f++) {
+		size_t start = i, pad = 0;
+		for (; i < len && s[i] != '$'; i++) {
+			char c = s[i];
+			bool digit = c >= '0' && c <= '9';
+			if (f < 3 && (!digit || i - start > 8))
+				return false;
+			if (f == 0)
+				n = n * 10 + (uint64_t)(c - '0');
+			if (f >= 3 && c == '=')
+				pad++;
+			else if (f >= 3 && (pad || !(is_alnum((unsigned char)c) || c == '+' || c == '/')))
+				return false;
+		}
+		/* base64 with or without its padding */
+		if (i == start || (f >= 3 && ((i - start) % 4 == 1 || pad > 2)))
+			return false;
+		if ((f < 4) != (i < len))
+			return false;
+		i++;
+	}
+	return n >= 2 && (n & (n - 1)) == 0;
+}
+
 #define AT(m) .off = offsetof(struct config, m), .size = sizeof(((struct config *)0)->m)
 
 const struct config_key config__keys[] = {
@@ -202,6 +236,7 @@ const struct config_key config__keys[] = {
      .def = "",
      AT(web.password_hash),
      .flags = CONFIG_F_SECRET,
+     .item = pwhash_item,
      .form = "the hash printed by `arbitrade secrets hash-password`",
      .help = "dashboard password hash (scrypt), plain or enc:<token>"},
     {.name = "DASHBOARD_SESSION_TTL_S",
@@ -804,6 +839,10 @@ static int parse_into(struct config *cfg, const struct config_key *k, const char
 		}
 		if ((k->flags & CONFIG_F_BASE64) && !valid_base64(v, len)) {
 			snprintf(detail, dcap, "not valid base64");
+			return ERR_CONFIG;
+		}
+		if (k->item && len > 0 && !k->item(v, len)) {
+			snprintf(detail, dcap, "not in the expected form");
 			return ERR_CONFIG;
 		}
 		if (k->flags & CONFIG_F_FERNET_KEY) {

@@ -42,7 +42,7 @@ struct config_key {
 	double min, max;	    /* U32, DOUBLE */
 	size_t off, size;	    /* the field in struct config */
 	unsigned flags;		    /* enum config_flag */
-	bool (*item)(const char *s, size_t len); /* LIST: one item */
+	bool (*item)(const char *s, size_t len); /* LIST: one item; SECRET: the value */
 	const char *form; /* expected form for STRING/LIST/SECRET; NULL: generated */
 	const char *help; /* one line */
 };

@@ -11,18 +11,29 @@
 
 #define STATIC_PREFIX "/static/"
 
-const char *const web__required_templates[] = {"layout.html", "index.html", "status.html", NULL};
+const char *const web__required_templates[] = {
+    "layout.html",	  "index.html",		"status.html",	  "login.html",
+    "opportunities.html", "trades.html",	"portfolio.html", "latency.html",
+    "audit.html",	  "overview_part.html", "message.html",	  NULL};
 
 /* A reading of the things /health reports, taken once per request. */
 struct health {
 	bool db_ok;
 	uint64_t uptime_s;
+	enum trading_mode mode;
 };
 
 static void health_read(struct web *w, struct health *h)
 {
 	h->db_ok = w->db_ping(w->ctx) == 0;
 	h->uptime_s = (clock_mono_ns() - w->start_ns) / 1000000000ull;
+	h->mode = w->mode;
+	if (w->snapshot) {
+		struct web_snapshot snap;
+
+		web__snapshot(w, &snap);
+		h->mode = snap.mode;
+	}
 }
 
 static int route_health(struct web *w, const struct web_req *req, struct web_resp *resp)
@@ -39,7 +50,7 @@ static int route_health(struct web *w, const struct web_req *req, struct web_res
 	web_json_add_str(b, "version", ARB_VERSION);
 	web_json_add_i64(b, "uptime_s", (int64_t)h.uptime_s);
 	web_json_add_str(b, "database", h.db_ok ? "ok" : "unreachable");
-	web_json_add_str(b, "trading_mode", config_mode_name(w->mode));
+	web_json_add_str(b, "trading_mode", config_mode_name(h.mode));
 	if (w->health_extra)
 		w->health_extra(w->ctx, b);
 	web_buf_append(b, "}\n", 2);
@@ -67,61 +78,11 @@ static int render_status(struct web *w, struct web_buf *out, struct err_info *in
 	    {"status", h.db_ok ? "ok" : "degraded"},
 	    {"database", h.db_ok ? "ok" : "unreachable"},
 	    {"uptime", up},
-	    {"mode", config_mode_name(w->mode)},
+	    {"mode", config_mode_name(h.mode)},
 	    {"version", ARB_VERSION},
 	};
 	return web__tpl_render(w->tpl, "status.html", vars, sizeof(vars) / sizeof(vars[0]), out,
 			       info);
-}
-
-/* Renders `page` inside layout.html with the page's own variables. */
-static int render_page(struct web *w, struct web_resp *resp, const char *page, const char *title,
-		       const struct web_tpl_var *vars, size_t nvars, struct err_info *info)
-{
-	struct web_buf content;
-	int rc;
-
-	web__buf_init(&content, WEB_MAX_RESPONSE);
-	rc = web__tpl_render(w->tpl, page, vars, nvars, &content, info);
-	if (rc == 0) {
-		const struct web_tpl_var lvars[] = {
-		    {"title", title},
-		    {"mode", config_mode_name(w->mode)},
-		    {"version", ARB_VERSION},
-		    {"content", content.data},
-		};
-		resp->content_type = "text/html; charset=utf-8";
-		rc = web__tpl_render(w->tpl, "layout.html", lvars, sizeof(lvars) / sizeof(lvars[0]),
-				     &resp->body, info);
-	}
-	web__buf_release(&content);
-	return rc;
-}
-
-static int route_index(struct web *w, const struct web_req *req, struct web_resp *resp)
-{
-	struct err_info info = {0};
-	struct web_buf status;
-	char q[sizeof(info.msg) + 8];
-	int rc;
-
-	(void)req;
-	web__buf_init(&status, WEB_MAX_RESPONSE);
-	rc = render_status(w, &status, &info);
-	if (rc == 0) {
-		const struct web_tpl_var vars[] = {
-		    {"mode", config_mode_name(w->mode)},
-		    {"version", ARB_VERSION},
-		    {"status", status.data},
-		};
-		rc = render_page(w, resp, "index.html", "Overview", vars,
-				 sizeof(vars) / sizeof(vars[0]), &info);
-	}
-	web__buf_release(&status);
-	if (rc)
-		LOG_ERROR_ERR("web", "render failed", rc, "page=index detail=%s",
-			      log_q(q, sizeof(q), info.msg));
-	return rc;
 }
 
 static int route_status(struct web *w, const struct web_req *req, struct web_resp *resp)
@@ -137,6 +98,13 @@ static int route_status(struct web *w, const struct web_req *req, struct web_res
 		LOG_ERROR_ERR("web", "render failed", rc, "page=status detail=%s",
 			      log_q(q, sizeof(q), info.msg));
 	return rc;
+}
+
+static int route_login(struct web *w, const struct web_req *req, struct web_resp *resp)
+{
+	if (req->method == WEB_M_POST)
+		return web__route_login_post(w, req, resp);
+	return web__route_login_get(w, req, resp);
 }
 
 static bool etag_matches(const char *header, const char *etag)
@@ -169,10 +137,21 @@ static int route_static(struct web *w, const struct web_req *req, struct web_res
 }
 
 static const struct web_route routes[] = {
-    {"/", WEB_M_GET | WEB_M_HEAD, route_index},
-    {"/health", WEB_M_GET | WEB_M_HEAD, route_health},
-    {"/partials/status", WEB_M_GET | WEB_M_HEAD, route_status},
-    {STATIC_PREFIX, WEB_M_GET | WEB_M_HEAD, route_static},
+    {"/", WEB_M_GET | WEB_M_HEAD, web__route_overview, WEB_AUTH_SESSION},
+    {"/health", WEB_M_GET | WEB_M_HEAD, route_health, WEB_AUTH_PUBLIC},
+    {"/login", WEB_M_GET | WEB_M_HEAD | WEB_M_POST, route_login, WEB_AUTH_PUBLIC},
+    {"/logout", WEB_M_POST, web__route_logout, WEB_AUTH_SESSION},
+    {"/opportunities", WEB_M_GET | WEB_M_HEAD, web__route_opps, WEB_AUTH_SESSION},
+    {"/trades", WEB_M_GET | WEB_M_HEAD, web__route_trades, WEB_AUTH_SESSION},
+    {"/portfolio", WEB_M_GET | WEB_M_HEAD, web__route_portfolio, WEB_AUTH_SESSION},
+    {"/latency", WEB_M_GET | WEB_M_HEAD, web__route_latency, WEB_AUTH_SESSION},
+    {"/audit", WEB_M_GET | WEB_M_HEAD, web__route_audit, WEB_AUTH_SESSION},
+    {"/metrics", WEB_M_GET | WEB_M_HEAD, web__route_metrics, WEB_AUTH_BASIC},
+    {"/partials/status", WEB_M_GET | WEB_M_HEAD, route_status, WEB_AUTH_SESSION},
+    {"/partials/overview", WEB_M_GET | WEB_M_HEAD, web__route_overview_part, WEB_AUTH_SESSION},
+    {"/partials/opportunities", WEB_M_GET | WEB_M_HEAD, web__route_opps_part, WEB_AUTH_SESSION},
+    {"/control/", WEB_M_POST, web__route_control, WEB_AUTH_SESSION},
+    {STATIC_PREFIX, WEB_M_GET | WEB_M_HEAD, route_static, WEB_AUTH_PUBLIC},
 };
 
 static const struct web_route *route_find(const char *path)
@@ -226,6 +205,10 @@ void web__dispatch(struct web *w, const struct web_req *req, struct web_resp *re
 		allow_header(resp, r->methods);
 		return;
 	}
+	if (r->auth != WEB_AUTH_PUBLIC && !web__auth_gate(w, req, resp, r->auth == WEB_AUTH_BASIC))
+		return;
+	if (r->auth == WEB_AUTH_SESSION && req->method == WEB_M_POST && !web__csrf_ok(w, req, resp))
+		return;
 	rc = r->handle(w, req, resp);
 	if (rc) {
 		LOG_ERROR_ERR("web", "handler failed", rc, "route=%s", r->path);

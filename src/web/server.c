@@ -15,8 +15,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/secret.h"
 
 /* A body past the limit is read and dropped so the client can get its 413;
  * past this much the connection is dropped instead. */
@@ -38,6 +42,27 @@ static const struct {
 const char *web__req_header(const struct web_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *web__req_arg(const struct web_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The client's address as text, for the login rate limit and logs. */
+static void client_addr(struct MHD_Connection *conn, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)cap);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)cap);
 }
 
 int web__resp_header(struct web_resp *r, const char *name, const char *value)
@@ -155,6 +180,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->method = method_of(method);
 		req->path = url;
 		req->conn = conn;
+		client_addr(conn, req->addr, sizeof(req->addr));
 		web__buf_init(&req->body, WEB_MAX_BODY);
 		*con_cls = req;
 		/* Refuse an announced oversized body before it is sent. */
@@ -318,6 +344,35 @@ static int load_files(struct web *w, const char *share, struct err_info *info)
 	return web__assets_add_file(&w->assets, "htmx.min.js", path, info);
 }
 
+/* Login settings: with auth on, the user and a parseable hash are required
+ * (config_check_dashboard said so already; this keeps web_new safe alone). */
+static int setup_auth(struct web *w, const struct web_cfg *cfg, struct err_info *info)
+{
+	w->auth_on = cfg->auth;
+	w->secure_cookies = cfg->tls;
+	w->ttl_s = cfg->session_ttl_s ? cfg->session_ttl_s : 28800u;
+	w->now_ns = clock_mono_ns;
+	if (web__token(w->dev.id) != 0 || web__token(w->dev.csrf) != 0)
+		return err_set(info, ERR_CRYPTO, "web_new: no random bytes for tokens");
+	w->dev.used = true;
+	w->dev.expires_ns = UINT64_MAX;
+	snprintf(w->dev.user, sizeof(w->dev.user), "%s", cfg->auth ? "metrics" : "dev");
+	if (!cfg->auth)
+		return 0;
+	if (!cfg->user[0] || strlen(cfg->user) >= sizeof(w->user) ||
+	    secret_empty(cfg->password_hash))
+		return err_set(info, ERR_CONFIG,
+			       "DASHBOARD_USER and DASHBOARD_PASSWORD_HASH are required while "
+			       "DASHBOARD_AUTH=on");
+	snprintf(w->user, sizeof(w->user), "%s", cfg->user);
+	if (web__pwhash_parse((const char *)secret__bytes(cfg->password_hash),
+			      secret_len(cfg->password_hash), &w->pw) != 0)
+		return err_set(info, ERR_CONFIG,
+			       "DASHBOARD_PASSWORD_HASH=[redacted]: expected "
+			       "scrypt$N$r$p$<salt>$<hash> from `arbitrade secrets hash-password`");
+	return 0;
+}
+
 struct web *web_new(const struct web_cfg *cfg, const struct web_deps *deps, struct err_info *info)
 {
 	struct web *w = NULL;
@@ -337,8 +392,17 @@ struct web *web_new(const struct web_cfg *cfg, const struct web_deps *deps, stru
 	w->mode = deps->trading_mode;
 	w->db_ping = deps->db_ping;
 	w->health_extra = deps->health_extra;
+	w->reader = deps->reader;
+	w->snapshot = deps->snapshot;
+	w->pause = deps->pause;
+	w->kill = deps->kill;
+	w->set_mode = deps->set_mode;
+	w->audit = deps->audit;
 	w->ctx = deps->ctx;
 	w->start_ns = clock_mono_ns();
+	rc = setup_auth(w, cfg, info);
+	if (rc)
+		goto cleanup;
 	w->tpl = web__tpl_set_new();
 	if (!w->tpl) {
 		rc = err_set(info, ERR_NOMEM, "web_new: out of memory");
@@ -368,6 +432,7 @@ void web_free(struct web *w)
 		MHD_stop_daemon(w->daemon);
 	web__assets_release(&w->assets);
 	web__tpl_set_free(w->tpl);
+	OPENSSL_cleanse(w, sizeof(*w));
 	free(w);
 }
 

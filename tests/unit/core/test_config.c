@@ -290,7 +290,7 @@ static void test_quoted_fixture(void **state)
 	assert_string_equal(cfg.book.symbols, "BTC/USD,ETH/USD,ETH/BTC");
 	assert_string_equal(cfg.arb.unwind, "hold");
 	const char hash[] = "line1\nline2\t\"q\"";
-	assert_true(secret_equals(cfg.web.password_hash, hash, sizeof(hash) - 1));
+	assert_true(secret_equals(cfg.kraken.api_key, hash, sizeof(hash) - 1));
 	config_release(&cfg);
 }
 

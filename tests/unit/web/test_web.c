@@ -255,7 +255,6 @@ static void make_share(struct fx *f)
 	static const char *const dirs[] = {
 	    "src",	   "src/web",	      "src/web/templates", "src/web/static",
 	    "third_party", "third_party/htmx"};
-	static const char *const tpls[] = {"layout.html", "index.html", "status.html"};
 	char a[512], b[512];
 
 	snprintf(f->share, sizeof(f->share), "/tmp/arb_web_test.XXXXXX");
@@ -264,9 +263,11 @@ static void make_share(struct fx *f)
 		snprintf(a, sizeof(a), "%s/%s", f->share, dirs[i]);
 		assert_int_equal(mkdir(a, 0700), 0);
 	}
-	for (size_t i = 0; i < sizeof(tpls) / sizeof(tpls[0]); i++) {
-		snprintf(a, sizeof(a), "%s/src/web/templates/%s", SRC_DIR, tpls[i]);
-		snprintf(b, sizeof(b), "%s/src/web/templates/%s", f->share, tpls[i]);
+	for (size_t i = 0; web__required_templates[i]; i++) {
+		const char *t = web__required_templates[i];
+
+		snprintf(a, sizeof(a), "%s/src/web/templates/%s", SRC_DIR, t);
+		snprintf(b, sizeof(b), "%s/src/web/templates/%s", f->share, t);
 		copy(a, b, NULL, 0, NULL);
 	}
 	snprintf(a, sizeof(a), "%s/src/web/static/app.css", SRC_DIR);
@@ -443,11 +444,12 @@ static void index_page(void **state)
 	    "<title>Overview · Arbitrade</title>",
 	    "<link rel=\"stylesheet\" href=\"/static/app.css\">",
 	    "<script src=\"/static/htmx.min.js\" defer></script>",
-	    "<h1>Arbitrade</h1>",
-	    "<strong>paper</strong> mode",
-	    "hx-get=\"/partials/status\"",
-	    "<dd class=\"state\">ok</dd>",
-	    "<dd>paper</dd>",
+	    "<h1>Overview</h1>",
+	    "<dd id=\"ov-mode\">paper</dd>",
+	    "hx-get=\"/partials/overview\"",
+	    "<dd id=\"ov-feed\">disconnected</dd>",
+	    "<a href=\"/\" aria-current=\"page\">Overview</a>",
+	    "<dd>no database</dd>",
 	    "<footer>Arbitrade " ARB_VERSION "</footer>",
 	    "</html>",
 	};
@@ -801,7 +803,7 @@ static void live_mode_and_hosts(void **state)
 	static const char q6[] = "GET / HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n";
 	exchange_on(AF_INET6, web_port(w), q6, sizeof(q6) - 1, &r);
 	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body, "<strong>live</strong> mode"));
+	assert_non_null(strstr(r.body, "<dd id=\"ov-mode\">live</dd>"));
 	assert_non_null(strstr(r.body, "mode-live"));
 	res_free(&r);
 	web_free(w);
