@@ -16,6 +16,12 @@ const struct app_cmd app__cmds[] = {
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n"
 	 "  --check           validate the configuration, print \"configuration OK\" and exit\n",
 	 app__cmd_run},
+	{"record", "record every message of the public Kraken WebSocket as JSON lines",
+	 "  --out FILE        write {\"recv_ts\":...,\"msg\":...} lines to FILE (required)\n"
+	 "  --symbols A,B     books to subscribe (default BOOK_SYMBOLS; all = every pair)\n"
+	 "  --duration S      stop after S seconds (default: until SIGINT/SIGTERM)\n"
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
+	 app__cmd_record},
 	{"migrate", "apply database migrations and exit",
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n", app__cmd_migrate},
 	{"audit-archive", "export old audit events to Parquet, then delete exactly those rows",

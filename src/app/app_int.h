@@ -101,6 +101,62 @@ int app__pipeline_run(struct app_pipeline *p);
 void app__pipeline_health(struct app_pipeline *p, struct web_buf *out);
 void app__pipeline_free(struct app_pipeline *p);
 
+/* Market data (md.c): the public Kraken WS connection, its books and the
+ * counters /health shows. One struct app_md runs on one thread: its own
+ * (app__md_start, for run) or the caller's (app__md_run, for record). */
+struct app_md;
+struct book;
+
+/* Each applied book message after which the book is valid, on the md
+ * thread; b is borrowed during the call. The detector's entry point. */
+typedef void (*app_md_book_fn)(void *ctx, const struct book *b, uint32_t pair_id,
+			       uint64_t recv_ns);
+/* Every frame received, exactly as received (borrowed during the call),
+ * stamped recv_ns (clock_mono_ns), after it was applied; decode_rc is
+ * kr_decode's result (0 or the ERR_* of a rejected frame). md thread. */
+typedef void (*app_md_tap_fn)(void *ctx, const char *frame, size_t len, uint64_t recv_ns,
+			      int decode_rc);
+
+struct app_md_opts {
+	const char *symbols; /* NULL: BOOK_SYMBOLS; borrowed during app__md_new */
+	app_md_book_fn on_book;
+	void *on_book_ctx;
+	app_md_tap_fn tap;
+	void *tap_ctx;
+};
+
+/* What the md thread publishes (seqlock), read from any thread. */
+struct app_md_health {
+	uint64_t connected;	 /* 1 while the connection is open */
+	uint64_t system;	 /* enum kr_system_status of the last status message */
+	uint64_t books, books_live, books_invalid, books_stale, books_missing;
+	uint64_t messages, parse_errors, book_messages;
+	uint64_t checksum_failures, resubscribes, subscribe_errors;
+	uint64_t reconnects, watchdog, oversize;
+	uint64_t msg_rate_milli; /* messages per second * 1000, over the last second or so */
+	uint64_t published_ns;	 /* clock_mono_ns of this reading; 0 before the first */
+};
+
+/* Creates the client (cfg->kraken URL and timings, cfg->book depth) and the
+ * session; connects once running. cfg is borrowed until app__md_free.
+ * Returned owned, or NULL after logging why (bad URL or symbols). */
+struct app_md *app__md_new(const struct config *cfg, const struct app_md_opts *o);
+/* Runs on the calling thread until app__md_stop, a stop signal
+ * (app__stop_requested) or deadline_ns (clock_mono_ns; 0: none). */
+int app__md_run(struct app_md *m, uint64_t deadline_ns);
+/* Runs app__md_run on a new thread. Returns 0 or -errno. */
+int app__md_start(struct app_md *m);
+/* Asks the md loop to stop and, when app__md_start started it, joins the
+ * thread. Any thread but the md thread. */
+void app__md_stop(struct app_md *m);
+/* The last published counters. Any thread; never blocks the md thread. */
+void app__md_read(const struct app_md *m, struct app_md_health *out);
+/* Appends "feed":{...} to /health from app__md_read (web thread). */
+void app__md_health_json(const struct app_md *m, struct web_buf *out);
+void app__md_free(struct app_md *m); /* stops first; NULL does nothing */
+
+int app__cmd_record(int argc, char **argv);
+
 int app__cmd_run(int argc, char **argv);
 int app__cmd_migrate(int argc, char **argv);
 int app__cmd_audit_archive(int argc, char **argv);
