@@ -22,6 +22,15 @@ const struct app_cmd app__cmds[] = {
 	 "  --duration S      stop after S seconds (default: until SIGINT/SIGTERM)\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
 	 app__cmd_record},
+	{"sim", "run the local Kraken simulator (WS v2, REST, /control) from a scenario",
+	 "  --scenario FILE   scenario JSON (format in src/sim/sim.h), e.g.\n"
+	 "                    tests/data/sim/basic.json (required)\n"
+	 "  --host ADDR       loopback address to bind (default 127.0.0.1)\n"
+	 "  --ws-port N       WS and /control port (default 0: a free port)\n"
+	 "  --rest-port N     REST port (default 0: a free port)\n"
+	 "  --seed N          override the scenario's seed\n"
+	 "Prints one ready line with the URLs on stdout; SIGINT/SIGTERM stop it.\n",
+	 app__cmd_sim},
 	{"migrate", "apply database migrations and exit",
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n", app__cmd_migrate},
 	{"audit-archive", "export old audit events to Parquet, then delete exactly those rows",

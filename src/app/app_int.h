@@ -159,6 +159,7 @@ int app__cmd_record(int argc, char **argv);
 
 int app__cmd_run(int argc, char **argv);
 int app__cmd_migrate(int argc, char **argv);
+int app__cmd_sim(int argc, char **argv);
 int app__cmd_audit_archive(int argc, char **argv);
 int app__cmd_secrets(int argc, char **argv);
 int app__cmd_config(int argc, char **argv);

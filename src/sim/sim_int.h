@@ -15,6 +15,7 @@
 #ifndef ARB_SIM_SIM_INT_H
 #define ARB_SIM_SIM_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,44 @@ int sim__rest_start(struct sim *s, const char *host, uint16_t port, uint16_t *bo
 		    struct err_info *info);
 /* Stops it (joins its threads). Called by sim_free; safe when not started. */
 void sim__rest_stop(struct sim *s);
+
+/* ---- WS connections (ws_public.c), appended by the simulator core ----
+ * Both paths (/v2 and /v2-auth) are served by one lws protocol in
+ * ws_public.c, on the server loop thread. A /v2-auth connection gets the same
+ * status, ping and public channels; every other request on it is handed to
+ * the private side through the ops registered with sim__ws_private_set (the
+ * calls below come with sim__lock held, on the server loop thread). */
+struct sim_conn;
+struct sim_ws_private_ops {
+	/* A text frame on /v2-auth the public side does not handle (a method
+	 * other than ping, or a subscribe/unsubscribe to a channel other than
+	 * book and instrument). frame is borrowed for the call. Return 0 when
+	 * handled (the reply queued with sim__conn_send), ERR_NOTFOUND to let the
+	 * public side reply that the method is not supported. */
+	int (*on_request)(struct sim *s, struct sim_conn *c, const char *frame, size_t len);
+	/* The connection closes; free what *sim__conn_private_slot holds. */
+	void (*on_close)(struct sim *s, struct sim_conn *c);
+	/* After sim__wake, and on every market tick (10 ms): push what other
+	 * threads (REST fills) queued. May be NULL. */
+	void (*on_tick)(struct sim *s);
+};
+/* Registers ops (borrowed until sim_free); NULL unregisters. Before sim_run,
+ * e.g. from sim__accounts_init. */
+void sim__ws_private_set(struct sim *s, const struct sim_ws_private_ops *ops);
+/* Queues one text frame (copied) on c. Returns 0, or ERR_FULL when c's queue
+ * is over its cap (c is then closed as a slow consumer). Server loop only. */
+int sim__conn_send(struct sim_conn *c, const char *msg, size_t len);
+/* True for a connection on /v2-auth. */
+bool sim__conn_is_private(const struct sim_conn *c);
+/* The connection_id sent in its status message. */
+uint64_t sim__conn_id(const struct sim_conn *c);
+/* A slot for the private side's per-connection state (NULL at open). */
+void **sim__conn_private_slot(struct sim_conn *c);
+/* Calls each connection's fn on the server loop (e.g. to push balances to
+ * every private connection). */
+void sim__conn_foreach(struct sim *s, void (*fn)(struct sim_conn *c, void *arg), void *arg);
+/* Wakes the server loop from any thread (on_tick runs soon after). */
+void sim__wake(struct sim *s);
 
 /* ---- Accounts API (account.c), for rest.c and the private WS side ----
  * Every call below must be made with sim__lock held. Amounts: order prices
