@@ -105,9 +105,13 @@ static int64_t buy_max(const struct leg *l, double a)
 			q += (int64_t)part;
 		break;
 	}
+	/* The estimate above divides, the check below multiplies: settle on the
+	 * check's answer exactly, from whichever side the estimate fell. */
 	q = round_down(q, l->inc);
 	while (q > 0 && cost_of(l, q, &worst) * l->pq * (1 + l->f) > a)
 		q -= l->inc;
+	while (q + l->inc <= l->depth && cost_of(l, q + l->inc, &worst) * l->pq * (1 + l->f) <= a)
+		q += l->inc;
 	return q;
 }
 
