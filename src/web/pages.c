@@ -387,7 +387,12 @@ int web__route_control(struct web *w, const struct web_req *req, struct web_resp
 				    "The kill switch is engaged; restart the bot to trade again.");
 	if (rc)
 		return rc;
-	LOG_INFO("web", "operator action", "action=%s user=%s", what, w->cur->user);
+	{
+		char q[WEB_USER_LEN + 8];
+
+		LOG_INFO("web", "operator action", "action=%s user=%s", what,
+			 log_q(q, sizeof(q), w->cur->user));
+	}
 	web__resp_text(resp, 303, "done: /");
 	web__resp_header(resp, "Location", "/");
 	return 0;
