@@ -71,7 +71,7 @@ struct exec_cycle {
 	bool partial;  /* some leg filled less than planned, or a leg was not sent */
 	bool finished; /* set by finish(), for the record of the last order */
 	double realised;
-	char why[VENUE_REASON_MAX];
+	char why[2 * VENUE_REASON_MAX]; /* why the cycle stopped early */
 };
 
 struct exec {

@@ -184,15 +184,6 @@ static int paper_query(void *ctx, const char *cl_ord_id, struct venue_report *ou
 	return 0;
 }
 
-static int64_t to_scale_floor(__int128 v18, int scale)
-{
-	__int128 d = fx_pow10(18 - scale);
-	__int128 q = v18 / d;
-	if (v18 % d != 0 && v18 < 0)
-		q--;
-	return q > INT64_MAX ? INT64_MAX : q < INT64_MIN ? INT64_MIN : (int64_t)q;
-}
-
 static int paper_balances(void *ctx, struct venue_balance *out, size_t cap, size_t *n)
 {
 	struct paper *p = ctx;

@@ -314,7 +314,7 @@ static void finish(struct exec *e)
 	else
 		e->st.failed++;
 	risk_cycle_done(e->risk, c->opp.size_home, pnl, ok, e->wall_ns);
-	char why[2 * VENUE_REASON_MAX];
+	char why[4 * VENUE_REASON_MAX];
 	exec__audit(e, "cycle_done",
 		    "{\"opp_id\":%llu,\"cycle\":\"%s\",\"ok\":%s,\"expected_profit\":%.10g,"
 		    "\"realised_profit\":%.10g,\"orders\":%u,\"held\":{%s},\"reason\":\"%s\"}",
