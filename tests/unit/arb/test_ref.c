@@ -562,7 +562,7 @@ static void check_world(struct world *w, int n_homes, struct stats *st)
 		}
 	}
 	/* A pair going to maintenance takes exactly its cycles with it. */
-	int k = irand(0, w->n_pairs - 1);
+	int k = w->n_pairs ? irand(0, w->n_pairs - 1) : 0;
 	if (w->n_pairs && w->pairs[k].tradable) {
 		const uint32_t *ids;
 		assert_int_equal(arb_set_tradable(a, (uint32_t)k, false, &info), 0);
