@@ -56,6 +56,13 @@ static inline long st_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static inline void st_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
 static inline int st_tcp(uint16_t port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
