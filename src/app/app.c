@@ -48,6 +48,19 @@ const struct app_cmd app__cmds[] = {
 	 "                    aggregates against a scan in C; prints JSON timings\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
 	 app__cmd_metrics},
+	{"verify-book", "rebuild every book of a recording and check every checksum (JSON summary)",
+	 "  FILE              recording lines ({\"recv_ts\":...,\"msg\":{...}}) or raw Kraken v2\n"
+	 "                    messages, one per line\n"
+	 "  --depth N         levels per side (10, 25, 100, 500, 1000); default: the depth\n"
+	 "                    of the file's subscribe acknowledgements, else 10\n"
+	 "Exit 0 when every checksum matched, 1 otherwise, 2 for unusable input.\n",
+	 app__cmd_verify_book},
+	{"profile", "benchmark helpers: gen-book-stream writes a generated Kraken book stream",
+	 "  gen-book-stream --out FILE [--messages N] [--pairs P] [--depth D] [--seed S]\n"
+	 "                    [--raw]   N lines (default 1000000) over P pairs (default 24)\n"
+	 "                    at depth D (default 10); --raw writes bare messages instead\n"
+	 "                    of recording lines\n",
+	 app__cmd_profile},
 	{"config", "print every configuration key with its default and meaning",
 	 "  keys              the key table (KEY, DEFAULT, DESCRIPTION)\n"
 	 "  keys --markdown   the same as a Markdown table (README)\n",

@@ -163,6 +163,8 @@ int app__cmd_sim(int argc, char **argv);
 int app__cmd_audit_archive(int argc, char **argv);
 int app__cmd_secrets(int argc, char **argv);
 int app__cmd_config(int argc, char **argv);
+int app__cmd_verify_book(int argc, char **argv);
+int app__cmd_profile(int argc, char **argv);
 int app__cmd_metrics(int argc, char **argv);
 
 #endif
