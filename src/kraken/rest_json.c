@@ -72,10 +72,12 @@ int kr__js_get(const struct kr__js *j, int obj, const char *key)
 	return -1;
 }
 
+/* A string or primitive; an object key (a string with one child) counts. */
 static bool scalar(const struct kr__js *j, int i)
 {
 	return i >= 0 && i < j->n &&
-	       (j->t[i].type == JSMN_STRING || j->t[i].type == JSMN_PRIMITIVE) && j->t[i].size == 0;
+	       ((j->t[i].type == JSMN_STRING && j->t[i].size <= 1) ||
+		(j->t[i].type == JSMN_PRIMITIVE && j->t[i].size == 0));
 }
 
 int kr__js_str(const struct kr__js *j, int i, char *out, size_t cap)

@@ -44,11 +44,16 @@ static unsigned perm_bit(const struct sim_json *j, int i)
 		const char *name;
 		unsigned bit;
 	} names[] = {
-	    {"query_funds", SIM_PERM_QUERY_FUNDS},   {"funds_query", SIM_PERM_QUERY_FUNDS},
-	    {"query_open", SIM_PERM_QUERY_OPEN},     {"trades_query_open", SIM_PERM_QUERY_OPEN},
-	    {"query_closed", SIM_PERM_QUERY_CLOSED}, {"trades_query_closed", SIM_PERM_QUERY_CLOSED},
-	    {"trade", SIM_PERM_TRADE},		     {"trades_modify", SIM_PERM_TRADE},
-	    {"cancel", SIM_PERM_CANCEL},	     {"trades_close", SIM_PERM_CANCEL},
+	    {"query_funds", SIM_PERM_QUERY_FUNDS},
+	    {"funds_query", SIM_PERM_QUERY_FUNDS},
+	    {"query_open", SIM_PERM_QUERY_OPEN},
+	    {"trades_query_open", SIM_PERM_QUERY_OPEN},
+	    {"query_closed", SIM_PERM_QUERY_CLOSED},
+	    {"trades_query_closed", SIM_PERM_QUERY_CLOSED},
+	    {"trade", SIM_PERM_TRADE},
+	    {"trades_modify", SIM_PERM_TRADE},
+	    {"cancel", SIM_PERM_CANCEL},
+	    {"trades_close", SIM_PERM_CANCEL},
 	    {"websocket", SIM_PERM_WEBSOCKET},
 	};
 
@@ -99,7 +104,8 @@ static int load_account(const struct sim_json *j, int o, size_t idx, struct sim_
 	if (i >= 0) {
 		if (!sim__json_is_array(j, i))
 			return err_set(info, ERR_SCHEMA,
-				       "scenario accounts[%zu].permissions: expected an array", idx);
+				       "scenario accounts[%zu].permissions: expected an array",
+				       idx);
 		a->perms = 0;
 		for (k = 0; (b = sim__json_elem(j, i, k)) >= 0; k++) {
 			unsigned bit = perm_bit(j, b);
@@ -114,8 +120,8 @@ static int load_account(const struct sim_json *j, int o, size_t idx, struct sim_
 	}
 	i = sim__json_get(j, o, "balances");
 	if (i >= 0 && !sim__json_is_object(j, i))
-		return err_set(info, ERR_SCHEMA, "scenario accounts[%zu].balances: expected an object",
-			       idx);
+		return err_set(info, ERR_SCHEMA,
+			       "scenario accounts[%zu].balances: expected an object", idx);
 	for (k = 0, b = i + 1; i >= 0 && k < j->tok[i].size; k++, b = sim__json_skip(j, b + 1)) {
 		char asset[16];
 		struct sim_balance *bal;
@@ -123,14 +129,16 @@ static int load_account(const struct sim_json *j, int o, size_t idx, struct sim_
 
 		if (sim__json_str(j, b, asset, sizeof(asset)) ||
 		    sim__json_fixed(j, b + 1, SIM_BAL_SCALE, &amt) || amt < 0)
-			return err_set(info, ERR_SCHEMA,
-				       "scenario accounts[%zu].balances: \"%s\" is not an asset with "
-				       "a decimal amount >= 0 (at most %d decimals)",
-				       idx, asset, SIM_BAL_SCALE);
+			return err_set(
+			    info, ERR_SCHEMA,
+			    "scenario accounts[%zu].balances: \"%s\" is not an asset with "
+			    "a decimal amount >= 0 (at most %d decimals)",
+			    idx, asset, SIM_BAL_SCALE);
 		bal = sim__bal(a, asset, true);
 		if (!bal)
-			return err_set(info, ERR_FULL, "scenario accounts[%zu].balances: more than %d",
-				       idx, SIM_ASSETS_MAX);
+			return err_set(info, ERR_FULL,
+				       "scenario accounts[%zu].balances: more than %d", idx,
+				       SIM_ASSETS_MAX);
 		bal->total = amt;
 	}
 	return 0;
@@ -338,15 +346,15 @@ static int64_t fee_of(int64_t amount, int bps)
 /* ---- the matching engine ------------------------------------------------- */
 
 struct walk {
-	int64_t qty;	  /* filled, pair qty scale */
-	int64_t cost;	  /* quote, SIM_BAL_SCALE */
-	int64_t last_px;  /* the last level touched */
+	int64_t qty;	 /* filled, pair qty scale */
+	int64_t cost;	 /* quote, SIM_BAL_SCALE */
+	int64_t last_px; /* the last level touched */
 	size_t nlevels;
 };
 
 /* Walks the opposite side of the book for r up to qty (no changes). */
-static bool walk_book(const struct book *b, const struct kr_pair *p,
-		      const struct sim_order_req *r, int64_t qty, struct walk *w)
+static bool walk_book(const struct book *b, const struct kr_pair *p, const struct sim_order_req *r,
+		      int64_t qty, struct walk *w)
 {
 	const struct book_level *lv;
 	size_t n = 0;
@@ -375,8 +383,12 @@ static bool walk_book(const struct book *b, const struct kr_pair *p,
 static void emit(struct sim_accounts *st, enum sim_exec_kind kind, const struct sim_order *o,
 		 int64_t qty, int64_t px, int64_t fee)
 {
-	struct sim_exec e = {.kind = kind, .order = o, .last_qty = qty, .last_price = px,
-			     .last_fee = fee, .liquidity = 't'};
+	struct sim_exec e = {.kind = kind,
+			     .order = o,
+			     .last_qty = qty,
+			     .last_price = px,
+			     .last_fee = fee,
+			     .liquidity = 't'};
 
 	if (!st->listen)
 		return;
@@ -612,10 +624,11 @@ int sim__order_place(struct sim *s, size_t acct, const struct sim_order_req *r,
 		o->status = o->vol_exec > 0 ? SIM_ORDER_CLOSED : SIM_ORDER_EXPIRED;
 		if (r->type == SIM_MARKET && o->vol_exec == 0)
 			o->status = SIM_ORDER_CANCELED;
-		o->reason = r->type == SIM_MARKET ? "Insufficient liquidity" : "Immediate or cancel";
+		o->reason =
+		    r->type == SIM_MARKET ? "Insufficient liquidity" : "Immediate or cancel";
 		o->close_ns = clock_wall_ns();
-		emit(st, o->status == SIM_ORDER_EXPIRED ? SIM_EXEC_EXPIRED : SIM_EXEC_CANCELED, o, 0,
-		     0, 0);
+		emit(st, o->status == SIM_ORDER_EXPIRED ? SIM_EXEC_EXPIRED : SIM_EXEC_CANCELED, o,
+		     0, 0, 0);
 	} else {
 		/* The GTC remainder rests: hold what it may still spend. */
 		int64_t rem = r->qty - o->vol_exec, amt;
@@ -736,7 +749,8 @@ void sim__accounts_tick(struct sim *s, int64_t now_ns)
 		if (st->acct[i].deadman_ns && now_ns >= st->acct[i].deadman_ns) {
 			st->acct[i].deadman_ns = 0;
 			sim__order_cancel_all(s, i, &n);
-			LOG_INFO("sim", "dead man's switch fired", "account=%zu cancelled=%d", i, n);
+			LOG_INFO("sim", "dead man's switch fired", "account=%zu cancelled=%d", i,
+				 n);
 		}
 	}
 }

@@ -208,8 +208,8 @@ static const char *pub_time(struct sim *s, struct MHD_Connection *c, struct sim_
 static const char *pub_status(struct sim *s, struct MHD_Connection *c, struct sim_buf *b)
 {
 	(void)c;
-	sim__buf_printf(b, "{\"status\":\"%s\",\"timestamp\":",
-			kr_system_status_str(sim__system_status(s)));
+	sim__buf_printf(
+	    b, "{\"status\":\"%s\",\"timestamp\":", kr_system_status_str(sim__system_status(s)));
 	sim__buf_time(b, clock_wall_ns());
 	sim__buf_str(b, "}");
 	return NULL;
@@ -297,18 +297,19 @@ static const char *pub_pairs(struct sim *s, struct MHD_Connection *c, struct sim
 		if (!hit)
 			continue;
 		altname(p, alt, sizeof(alt));
-		sim__buf_printf(b,
-				"%s\"%s\":{\"altname\":\"%s\",\"wsname\":\"%s\","
-				"\"aclass_base\":\"currency\",\"base\":\"%s\","
-				"\"aclass_quote\":\"currency\",\"quote\":\"%s\",\"lot\":\"unit\","
-				"\"cost_decimals\":%d,\"pair_decimals\":%d,\"lot_decimals\":%d,"
-				"\"lot_multiplier\":1,\"leverage_buy\":[],\"leverage_sell\":[],"
-				"\"fees\":[[0,%d.%02d]],\"fees_maker\":[[0,%d.%02d]],"
-				"\"fee_volume_currency\":\"USD\",\"margin_call\":80,\"margin_stop\":40,"
-				"\"ordermin\":",
-				first ? "" : ",", alt, alt, p->symbol, p->base, p->quote,
-				p->cost_precision, p->price_precision, p->qty_precision, taker / 100,
-				taker % 100, maker / 100, maker % 100);
+		sim__buf_printf(
+		    b,
+		    "%s\"%s\":{\"altname\":\"%s\",\"wsname\":\"%s\","
+		    "\"aclass_base\":\"currency\",\"base\":\"%s\","
+		    "\"aclass_quote\":\"currency\",\"quote\":\"%s\",\"lot\":\"unit\","
+		    "\"cost_decimals\":%d,\"pair_decimals\":%d,\"lot_decimals\":%d,"
+		    "\"lot_multiplier\":1,\"leverage_buy\":[],\"leverage_sell\":[],"
+		    "\"fees\":[[0,%d.%02d]],\"fees_maker\":[[0,%d.%02d]],"
+		    "\"fee_volume_currency\":\"USD\",\"margin_call\":80,\"margin_stop\":40,"
+		    "\"ordermin\":",
+		    first ? "" : ",", alt, alt, p->symbol, p->base, p->quote, p->cost_precision,
+		    p->price_precision, p->qty_precision, taker / 100, taker % 100, maker / 100,
+		    maker % 100);
 		q_fixed(b, p->qty_min, p->qty_precision);
 		sim__buf_str(b, ",\"costmin\":");
 		q_fixed(b, p->cost_min, p->cost_precision);
@@ -459,7 +460,8 @@ static const char *p_balance_ex(struct pctx *x)
 	for (size_t i = 0; i < x->a->nassets; i++) {
 		sim__buf_printf(x->b, "%s\"%s\":{\"balance\":", i ? "," : "", x->a->bal[i].asset);
 		q_fixed(x->b, x->a->bal[i].total, SIM_BAL_SCALE);
-		sim__buf_str(x->b, ",\"credit\":\"0.0000\",\"credit_used\":\"0.0000\",\"hold_trade\":");
+		sim__buf_str(x->b,
+			     ",\"credit\":\"0.0000\",\"credit_used\":\"0.0000\",\"hold_trade\":");
 		q_fixed(x->b, x->a->bal[i].hold, SIM_BAL_SCALE);
 		sim__buf_str(x->b, "}");
 	}
@@ -516,9 +518,9 @@ static void order_json(struct sim *s, struct sim_buf *b, const struct sim_order 
 		sim__buf_printf(b, ",\"cl_ord_id\":\"%s\"", r->cl_ord_id);
 	sim__buf_printf(b, ",\"status\":\"%s\",\"opentm\":%.6f,\"starttm\":0,\"expiretm\":0,",
 			status_name(o->status), (double)o->open_ns / 1e9);
-	sim__buf_printf(b, "\"descr\":{\"pair\":\"%s\",\"type\":\"%s\",\"ordertype\":\"%s\",\"price\":",
-			alt, r->side == SIM_BUY ? "buy" : "sell",
-			r->type == SIM_LIMIT ? "limit" : "market");
+	sim__buf_printf(
+	    b, "\"descr\":{\"pair\":\"%s\",\"type\":\"%s\",\"ordertype\":\"%s\",\"price\":", alt,
+	    r->side == SIM_BUY ? "buy" : "sell", r->type == SIM_LIMIT ? "limit" : "market");
 	q_fixed(b, r->type == SIM_LIMIT ? r->price : 0, p->price_precision);
 	sim__buf_printf(b, ",\"price2\":\"0\",\"leverage\":\"none\",\"order\":\"%s ",
 			r->side == SIM_BUY ? "buy" : "sell");
@@ -546,8 +548,9 @@ static void order_json(struct sim *s, struct sim_buf *b, const struct sim_order 
 	}
 	sim__buf_str(b, ",\"price\":");
 	q_fixed(b, avg, p->price_precision);
-	sim__buf_printf(b, ",\"stopprice\":\"0\",\"limitprice\":\"0\",\"misc\":\"%s\","
-			   "\"oflags\":\"%s%s\"",
+	sim__buf_printf(b,
+			",\"stopprice\":\"0\",\"limitprice\":\"0\",\"misc\":\"%s\","
+			"\"oflags\":\"%s%s\"",
 			o->vol_exec > 0 && o->vol_exec < r->qty ? "partial" : "",
 			o->fee_asset == 'b' ? "fcib" : "fciq", r->post_only ? ",post" : "");
 	if (o->status != SIM_ORDER_OPEN)
@@ -912,8 +915,8 @@ static const char *p_token(struct pctx *x)
 static const struct {
 	const char *name;
 	pub_fn fn;
-} pubs[] = {{"Time", pub_time},		   {"SystemStatus", pub_status}, {"Assets", pub_assets},
-	    {"AssetPairs", pub_pairs},	   {"Ticker", pub_ticker},	 {"Depth", pub_depth}};
+} pubs[] = {{"Time", pub_time},	       {"SystemStatus", pub_status}, {"Assets", pub_assets},
+	    {"AssetPairs", pub_pairs}, {"Ticker", pub_ticker},	     {"Depth", pub_depth}};
 
 static const struct {
 	const char *name;
@@ -993,7 +996,8 @@ static const char *private_call(struct sim *s, struct MHD_Connection *c, const c
 		goto done;
 	}
 	snprintf(path, sizeof(path), "/0/private/%s", method);
-	if (!sig || kr_sign(a->api_secret, path, nonce, rq->body, rq->len, want, sizeof(want)) < 0 ||
+	if (!sig ||
+	    kr_sign(a->api_secret, path, nonce, rq->body, rq->len, want, sizeof(want)) < 0 ||
 	    strlen(sig) != KR_SIGN_LEN || memcmp(sig, want, KR_SIGN_LEN) != 0) {
 		err = "EAPI:Invalid signature";
 		goto done;
@@ -1173,20 +1177,18 @@ int sim__rest_start(struct sim *s, const char *host, uint16_t port, uint16_t *bo
 		return err_set(info, ERR_BADSTATE, "sim REST: accounts not initialised");
 	if (!host || strcmp(host, "localhost") == 0)
 		host = "127.0.0.1";
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
-	    (ntohl(sa.sin_addr.s_addr) >> 24) != 127)
-		return err_set(info, ERR_INVALID, "sim REST: host %s is not an IPv4 loopback address",
-			       host);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+		return err_set(info, ERR_INVALID,
+			       "sim REST: host %s is not an IPv4 loopback address", host);
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return err_set(info, ERR_NOMEM, "sim REST: out of memory");
 	srv->s = s;
-	srv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				      MHD_USE_POLL,
-				  0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-				  (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, srv,
-				  MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
-				  30u, MHD_OPTION_END);
+	srv->d = MHD_start_daemon(
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL,
+	    NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, srv, MHD_OPTION_CONNECTION_LIMIT, 64u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 	if (!srv->d) {
 		free(srv);
 		return err_set(info, ERR_NET, "sim REST: cannot listen on %s:%u", host, port);
