@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# make bench: runs each benchmark section against an already built binary
+# (make bench builds first; this script builds nothing) and prints its numbers
+# with PASS/FAIL per target. It exits non-zero only when a run itself fails
+# (a command errors, a checksum does not match); a missed target is printed,
+# not fatal: the regression guardrail against ops/performance/ is separate.
+#
+#   scripts/bench.sh [BIN] [SECTION...]   BIN defaults to build/arbitrade;
+#                                          sections default to all of SECTIONS
+#
+# Adding a benchmark: write a function bench_<name> that runs it, prints its
+# lines with `say` and its targets with `target`, and writes its numbers as
+# JSON to "$BENCH_DIR/<name>.json"; then add <name> to SECTIONS below.
+#
+# Environment: BENCH_DIR (default: build/bench next to BIN) holds generated
+# inputs and results; BENCH_MESSAGES, BENCH_PAIRS, BENCH_DEPTH, BENCH_SEED
+# size the generated book stream (defaults 1000000, 24, 10, 1).
+set -euo pipefail
+
+BIN=${1:-build/arbitrade}
+shift || true
+if [ ! -x "$BIN" ]; then
+	echo "bench: $BIN is not an executable (run make bench, which builds it)" >&2
+	exit 2
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+BENCH_DIR=${BENCH_DIR:-$(dirname "$BIN")/bench}
+mkdir -p "$BENCH_DIR"
+
+SECTIONS=(book_stream)
+FAILED_TARGETS=0
+
+say() { printf '  %s\n' "$*"; }
+
+# target NAME VALUE OP LIMIT UNIT: prints PASS or FAIL for VALUE OP LIMIT
+# (OP is le or ge); a VALUE of "null" is reported as not measured.
+target() {
+	local name=$1 value=$2 op=$3 limit=$4 unit=$5 ok
+	if [ "$value" = null ] || [ -z "$value" ]; then
+		printf '  %-34s %12s %-5s  NOT MEASURED\n' "$name" "-" "$unit"
+		return
+	fi
+	if [ "$op" = le ]; then
+		ok=$(awk -v v="$value" -v l="$limit" 'BEGIN { print (v <= l) ? 1 : 0 }')
+	else
+		ok=$(awk -v v="$value" -v l="$limit" 'BEGIN { print (v >= l) ? 1 : 0 }')
+	fi
+	if [ "$ok" = 1 ]; then
+		printf '  %-34s %12s %-5s  PASS (%s %s)\n' "$name" "$value" "$unit" \
+			"$([ "$op" = le ] && echo '<=' || echo '>=')" "$limit"
+	else
+		printf '  %-34s %12s %-5s  FAIL (%s %s)\n' "$name" "$value" "$unit" \
+			"$([ "$op" = le ] && echo '<=' || echo '>=')" "$limit"
+		FAILED_TARGETS=$((FAILED_TARGETS + 1))
+	fi
+}
+
+# json_num FILE KEY: the number (or null) after "KEY": in a one-line JSON file.
+json_num() {
+	grep -o "\"$2\":[-0-9.enul]*" "$1" | head -n1 | cut -d: -f2
+}
+
+# --- book stream: kr_decode + book apply + checksum per message -------------
+bench_book_stream() {
+	local n=${BENCH_MESSAGES:-1000000} pairs=${BENCH_PAIRS:-24} depth=${BENCH_DEPTH:-10}
+	local seed=${BENCH_SEED:-1}
+	local stream="$BENCH_DIR/book-stream-$n-$pairs-$depth-$seed.jsonl"
+	local out="$BENCH_DIR/book_stream.json" timing="$BENCH_DIR/book_stream.time" rc=0
+
+	echo "== book_stream: verify-book over a generated Kraken v2 stream"
+	if [ ! -s "$stream" ]; then
+		"$BIN" profile gen-book-stream --out "$stream.tmp" --messages "$n" \
+			--pairs "$pairs" --depth "$depth" --seed "$seed"
+		mv "$stream.tmp" "$stream"
+	fi
+	say "input: $stream ($(wc -c <"$stream") bytes; $n messages, $pairs pairs, depth $depth)"
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -v -o "$timing" "$BIN" verify-book "$stream" >"$out" || rc=$?
+	else
+		"$BIN" verify-book "$stream" >"$out" || rc=$?
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: verify-book failed (exit $rc) on $stream" >&2
+		cat "$out" >&2
+		return 1
+	fi
+	local p50 p99 p999 max mps allocs ok mism rss
+	p50=$(json_num "$out" p50)
+	p99=$(json_num "$out" p99)
+	p999=$(json_num "$out" p999)
+	max=$(json_num "$out" max)
+	mps=$(json_num "$out" messages_per_second)
+	allocs=$(json_num "$out" allocations_after_warmup)
+	ok=$(json_num "$out" checksum_ok)
+	mism=$(json_num "$out" checksum_mismatch)
+	rss=null
+	if [ -s "$timing" ]; then
+		rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$timing")
+	fi
+	say "checksums: $ok ok, $mism mismatched"
+	say "latency per message (ns): p50 $p50, p99 $p99, p99.9 $p999, max $max"
+	say "throughput: $mps messages/s; peak RSS: ${rss} KiB"
+	target "p50 per message" "$p50" le 1000 ns
+	target "p99 per message" "$p99" le 5000 ns
+	target "throughput" "$mps" ge 1000000 msg/s
+	target "allocations after warm-up" "$allocs" le 0 calls
+	# Keep the summary with the RSS for the regression check.
+	sed -e "s/}\$/,\"peak_rss_kib\":${rss:-null}}/" "$out" >"$out.tmp" && mv "$out.tmp" "$out"
+	say "results: $out"
+}
+
+if [ $# -gt 0 ]; then
+	SECTIONS=("$@")
+fi
+status=0
+for s in "${SECTIONS[@]}"; do
+	if ! declare -F "bench_$s" >/dev/null; then
+		echo "bench: no section '$s' (have: ${SECTIONS[*]})" >&2
+		status=2
+		continue
+	fi
+	"bench_$s" || status=1
+done
+echo "bench: $FAILED_TARGETS target(s) missed"
+exit "$status"
