@@ -41,6 +41,7 @@ struct kr_ws {
 	bool slow;
 	bool ever_open;
 	bool closing; /* a close was requested for the current wsi */
+	bool freeing; /* kr_ws_free is tearing the context down */
 	uint64_t ping_id;
 
 	struct kr_ws_backoff bo;
@@ -88,6 +89,8 @@ static void lost(struct kr_ws *ws, bool was_open)
 	ws->closing = false;
 	ws->tx_n = 0;
 	kr_ws_reasm_reset(&ws->rx);
+	if (ws->freeing)
+		return;
 	if (was_open) {
 		ws->st.closes++;
 		if (ws->cb.on_close)
@@ -182,7 +185,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLIENT_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY: {
 		bool was_open = ws->state == ST_OPEN;
-		if (was_open)
+		if (was_open && !ws->freeing)
 			LOG_WARN("kraken", "websocket closed", "host=%s port=%u", ws->url.host,
 				 ws->url.port);
 		lost(ws, was_open);
@@ -228,7 +231,12 @@ struct kr_ws *kr_ws_new(const struct kr_ws_opts *o, const struct kr_ws_cb *cb,
 	ws->txq = calloc(KR_WS_TX_QUEUE, sizeof *ws->txq);
 	if (!ws->txq)
 		goto nomem;
-	snprintf(ws->host_hdr, sizeof ws->host_hdr, "%s", ws->url.host);
+	/* Host names the port only when it is not the scheme's default; lws
+	 * takes the SNI name from it, without the port. */
+	if (ws->url.port == (ws->url.tls ? 443 : 80))
+		snprintf(ws->host_hdr, sizeof ws->host_hdr, "%s", ws->url.host);
+	else
+		snprintf(ws->host_hdr, sizeof ws->host_hdr, "%s:%u", ws->url.host, ws->url.port);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	struct lws_context_creation_info ci;
@@ -263,8 +271,7 @@ void kr_ws_free(struct kr_ws *ws)
 	if (ws->ctx) {
 		/* Destroying the context fires WSI_DESTROY; on_close must not run
 		 * into a caller that is tearing down. */
-		ws->cb.on_close = NULL;
-		ws->cb.on_open = NULL;
+		ws->freeing = true;
 		lws_sul_cancel(&ws->sul);
 		lws_context_destroy(ws->ctx);
 	}
