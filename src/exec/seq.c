@@ -538,8 +538,9 @@ void exec__on_kill(struct exec *e)
 		    "{\"reason\":\"%s\",\"cancel_all\":\"%s\",\"active_cycle\":%s}",
 		    exec__json(why, sizeof(why), risk_kill_reason(e->risk)),
 		    rc == 0 ? "requested" : err_str(rc), e->cyc.active ? "true" : "false");
-	LOG_WARN("exec", "kill switch: trading stopped", "reason=\"%s\"",
-		 risk_kill_reason(e->risk));
+	char q[2 * RISK_TEXT_MAX];
+	LOG_WARN("exec", "kill switch: trading stopped", "reason=%s",
+		 log_q(q, sizeof(q), risk_kill_reason(e->risk)));
 	if (e->cyc.active && e->cyc.inflight == 0) {
 		e->cyc.stopping = true;
 		copy(e->cyc.why, sizeof(e->cyc.why), "kill switch");

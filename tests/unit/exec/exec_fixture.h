@@ -207,7 +207,8 @@ struct fx_venue {
 	unsigned hold_polls; /* reports wait this many polls */
 	unsigned polls_since[FX_MAX_ORDERS];
 	unsigned cancel_all_calls, queries, cancels;
-	bool deliver; /* false: keep every report back (a crash before reports) */
+	int query_err; /* non-zero: query() fails with it */
+	bool deliver;  /* false: keep every report back (a crash before reports) */
 };
 
 static inline int fv_place(void *ctx, const struct venue_order *o)
@@ -256,6 +257,8 @@ static inline int fv_query(void *ctx, const char *id, struct venue_report *out)
 {
 	struct fx_venue *v = ctx;
 	v->queries++;
+	if (v->query_err)
+		return v->query_err;
 	for (size_t k = 0; k < v->n_placed; k++)
 		if (strcmp(v->placed[k].cl_ord_id, id) == 0) {
 			*out = v->reports[k];
