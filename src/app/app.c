@@ -31,6 +31,11 @@ const struct app_cmd app__cmds[] = {
 	 "  --seed N          override the scenario's seed\n"
 	 "Prints one ready line with the URLs on stdout; SIGINT/SIGTERM stop it.\n",
 	 app__cmd_sim},
+	{"account", "show the account: balances, fee tier and open orders (REST)",
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n"
+	 "Uses KRAKEN_REST_URL (Kraken or the simulator), KRAKEN_API_KEY and\n"
+	 "KRAKEN_API_SECRET; never prints the key or the secret.\n",
+	 app__cmd_account},
 	{"migrate", "apply database migrations and exit",
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n", app__cmd_migrate},
 	{"audit-archive", "export old audit events to Parquet, then delete exactly those rows",

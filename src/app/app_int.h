@@ -162,6 +162,8 @@ int app__cmd_migrate(int argc, char **argv);
 int app__cmd_sim(int argc, char **argv);
 int app__cmd_audit_archive(int argc, char **argv);
 int app__cmd_secrets(int argc, char **argv);
+/* `arbitrade account` (cmd_account.c). */
+int app__cmd_account(int argc, char **argv);
 int app__cmd_config(int argc, char **argv);
 int app__cmd_verify_book(int argc, char **argv);
 int app__cmd_profile(int argc, char **argv);
