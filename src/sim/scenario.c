@@ -330,8 +330,9 @@ static int load_window(struct sim *s, const struct sim_json *j, int o, size_t id
 			return err_set(info, ERR_SCHEMA, "scenario: %s: cycle[%d] must be a string",
 				       where, k);
 	}
-	if ((rc = sim__cycle_resolve(s, ids, w->n, w->assets, info)) != 0)
-		return err_set(info, rc, "scenario: %s: %s", where, info ? info->msg : "bad cycle");
+	struct err_info why = {0};
+	if ((rc = sim__cycle_resolve(s, ids, w->n, w->assets, &why)) != 0)
+		return err_set(info, rc, "scenario: %s: %s", where, why.msg);
 	w->tick = (uint64_t)at / SIM_TICK_MS;
 	w->ticks = ((uint64_t)ms + SIM_TICK_MS - 1) / SIM_TICK_MS;
 	return 0;
