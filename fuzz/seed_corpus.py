@@ -72,7 +72,7 @@ reqs = {
     "traversal": "GET /static/..%2f..%2fetc%2fpasswd HTTP/1.1\r\nHost: x\r\n\r\n",
     "get_login": "GET /login HTTP/1.1\r\nHost: x\r\n\r\n",
     "post_login": "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                  "Cookie: csrf=abc\r\nContent-Length: 36\r\n\r\nuser=admin&password=pw&csrf=abc&x=1",
+                  "Cookie: csrf=abc\r\nContent-Length: 35\r\n\r\nuser=admin&password=pw&csrf=abc&x=1",
     "post_pause": "POST /control/pause HTTP/1.1\r\nHost: x\r\nX-CSRF-Token: t\r\nContent-Length: 0\r\n\r\n",
     "get_metrics": "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46cHc=\r\n\r\n",
     "pages": "".join("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p for p in
