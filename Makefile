@@ -26,7 +26,7 @@ build: bootstrap $(BUILD)/CMakeCache.txt
 
 # The bot: paper mode on live Kraken data unless .env says otherwise.
 run: build
-	@scripts/first-run.sh
+	@scripts/first-run.sh $(BUILD)/arbitrade
 	$(BUILD)/arbitrade run $(ARGS)
 
 # Offline: the bundled simulator plus the bot pointed at it, with the dashboard.

@@ -65,12 +65,18 @@ static const char *const sql[WEB_Q_COUNT] = {
 	"c.legs, c.filled, c.expected, c.realised, l.leg, l.symbol, l.side, l.status, l.qty, "
 	"l.filled_qty, l.avg_price, l.fee, l.fee_asset, l.submit_latency_ns, l.reason "
 	"FROM c JOIN l USING (opp_id) ORDER BY c.started DESC, c.opp_id, l.leg",
-    /* t (epoch seconds), home_asset, value: total portfolio value per
-     * snapshot time, the latest 1000 snapshot times */
+    /* t (epoch seconds), home_asset, value: total portfolio value at each of
+     * the latest 1000 snapshot times, each asset at its latest value as of
+     * that time (assets are snapshotted at slightly different times) */
     [WEB_Q_PORTFOLIO] =
-	"SELECT t, home_asset, value FROM (SELECT epoch(ts) AS t, home_asset, sum(value_home) AS "
-	"value FROM portfolio_snapshots WHERE value_home IS NOT NULL GROUP BY ts, home_asset "
-	"ORDER BY ts DESC LIMIT 1000) ORDER BY home_asset, t",
+	"WITH p AS (SELECT ts, home_asset, asset, value_home FROM portfolio_snapshots WHERE "
+	"value_home IS NOT NULL AND home_asset IS NOT NULL), "
+	"t AS (SELECT DISTINCT ts, home_asset FROM p ORDER BY ts DESC LIMIT 1000), "
+	"a AS (SELECT DISTINCT home_asset, asset FROM p), "
+	"g AS (SELECT t.ts, t.home_asset, a.asset FROM t JOIN a USING (home_asset)) "
+	"SELECT epoch(g.ts) AS t, g.home_asset, sum(p.value_home) AS value FROM g ASOF JOIN p "
+	"ON g.home_asset = p.home_asset AND g.asset = p.asset AND g.ts >= p.ts "
+	"GROUP BY g.ts, g.home_asset ORDER BY g.home_asset, g.ts",
     /* asset, balance, value_home, home_asset, ts: each asset's latest balance */
     [WEB_Q_BALANCES] =
 	"SELECT asset, balance, value_home, home_asset, strftime(ts, '%Y-%m-%d %H:%M:%S') AS ts "
