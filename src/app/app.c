@@ -229,5 +229,6 @@ int app_main(int argc, char **argv)
 			return APP_OK;
 		}
 	}
+	app__process_init();
 	return c->fn(argc - 1, argv + 1);
 }

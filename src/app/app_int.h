@@ -82,6 +82,10 @@ void app__control_web_deps(struct web_deps *deps);
  * with withdrawal rights). Prints the reason on stderr; returns 0 or -1. */
 int app__check_process(const struct config *cfg);
 
+/* Sets the file-creation mask to 077, so every file and directory any
+ * command creates is owner-only. app_main calls it before every command. */
+void app__process_init(void);
+
 /* What `arbitrade run` starts besides storage and the web server. */
 struct app_run_opts {
 	bool market_data; /* false with --no-market-data */
