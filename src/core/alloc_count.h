@@ -1,14 +1,16 @@
 /* Counting the process's heap calls, to prove the hot path allocates nothing.
  *
- * How: src/core/alloc_count.c defines malloc, calloc, realloc, free,
+ * How: src/core/alloc_*.c define malloc, calloc, realloc, free,
  * posix_memalign, aligned_alloc and memalign, each forwarding to glibc's own
  * allocator (__libc_malloc and friends, which glibc exports for exactly this
  * kind of replacement). A definition in the executable takes precedence over
  * libc.so's, so every call in the process is seen: our static libraries, the
- * shared libraries (DuckDB, OpenSSL, libwebsockets) and libc itself. The
- * object is pulled out of libarb_core.a by the linker as soon as anything in
- * a binary calls malloc, so every binary linking core has it; memory from
- * either side is the same glibc heap, so mixing is safe.
+ * shared libraries (DuckDB, OpenSSL, libwebsockets) and libc itself. Each
+ * replacement is its own object in libarb_core.a, pulled in by the linker as
+ * soon as a binary calls that function without defining it: every binary
+ * linking core has them, and a test that defines its own malloc keeps it
+ * (its calls are then not counted here). Memory from either side is the same
+ * glibc heap, so mixing is safe.
  *
  * Counting is off until alloc_count_enable(true): while off, each call costs
  * one well-predicted branch on a read-mostly flag, so production threads do
