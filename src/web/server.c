@@ -364,7 +364,7 @@ static int setup_auth(struct web *w, const struct web_cfg *cfg, struct err_info 
 		return err_set(info, ERR_CONFIG,
 			       "DASHBOARD_USER and DASHBOARD_PASSWORD_HASH are required while "
 			       "DASHBOARD_AUTH=on");
-	snprintf(w->user, sizeof(w->user), "%s", cfg->user);
+	memcpy(w->user, cfg->user, strlen(cfg->user) + 1); /* length checked above */
 	if (web__pwhash_parse((const char *)secret__bytes(cfg->password_hash),
 			      secret_len(cfg->password_hash), &w->pw) != 0)
 		return err_set(info, ERR_CONFIG,
