@@ -18,6 +18,10 @@
 
 #define TICK_US	      50000
 #define CONNECT_TO_NS (10ull * 1000000000ull) /* a handshake that takes longer fails */
+/* A connection that lived this long worked: the backoff starts over. One
+ * that dies sooner counts as a failure, so a server that accepts and drops
+ * at once is not hammered at the minimum delay. */
+#define STABLE_NS (10ull * 1000000000ull)
 
 enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_OPEN };
 
@@ -92,6 +96,8 @@ static void lost(struct kr_ws *ws, bool was_open)
 	if (ws->freeing)
 		return;
 	if (was_open) {
+		if (now - ws->state_ns >= STABLE_NS)
+			kr_ws_backoff_success(&ws->bo);
 		ws->st.closes++;
 		if (ws->cb.on_close)
 			ws->cb.on_close(ws->cb.ctx, now);
@@ -163,7 +169,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (ws->ever_open)
 			ws->st.reconnects++;
 		ws->ever_open = true;
-		kr_ws_backoff_success(&ws->bo);
 		LOG_INFO("kraken", "websocket connected", "host=%s port=%u path=%s tls=%s",
 			 ws->url.host, ws->url.port, ws->url.path, ws->url.tls ? "yes" : "no");
 		if (ws->cb.on_open)

@@ -585,6 +585,39 @@ static void test_record(void **state)
 	assert_int_equal(fs.parse_errors, 0);
 	kr_ws_feed_free(feed);
 
+	/* Without --duration, SIGINT stops it cleanly with whole lines. */
+	snprintf(out, sizeof out, "%s/rec2.jsonl", dir);
+	char *nodur[] = {ARBITRADE_BIN, "record", "--out", out, "--symbols", "ETH/BTC", NULL};
+	assert_int_equal(h_spawn(&p, dir, nodur, envp), 0);
+	size_t got = 0;
+	for (int t = 0; t < 200 && got < 5; t++) {
+		h_sleep_ms(50);
+		drain(&p);
+		drain(&sim);
+		got = 0;
+		f = fopen(out, "r");
+		while (f && fgets(line, sizeof line, f))
+			got++;
+		if (f)
+			fclose(f);
+	}
+	assert_true(got >= 5);
+	kill(p.pid, SIGINT);
+	st = h_wait(&p, 10000);
+	if (st != 0)
+		fail_msg("record after SIGINT exited %d:\n%s", st, p.out);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	got = 0;
+	while (fgets(line, sizeof line, f)) {
+		size_t n = strlen(line);
+		assert_true(n > 2 && line[n - 1] == '\n' && line[n - 2] == '}');
+		assert_memory_equal(line, prefix, sizeof prefix - 1);
+		got++;
+	}
+	fclose(f);
+	assert_true(got >= 5);
+
 	/* Bad usage exits 2. */
 	char *noout[] = {ARBITRADE_BIN, "record", NULL};
 	assert_int_equal(h_run(&p, dir, noout, envp, NULL, 10000), 2);
