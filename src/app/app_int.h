@@ -113,8 +113,7 @@ struct book;
 
 /* Each applied book message after which the book is valid, on the md
  * thread; b is borrowed during the call. The detector's entry point. */
-typedef void (*app_md_book_fn)(void *ctx, const struct book *b, uint32_t pair_id,
-			       uint64_t recv_ns);
+typedef void (*app_md_book_fn)(void *ctx, const struct book *b, uint32_t pair_id, uint64_t recv_ns);
 /* Every frame received, exactly as received (borrowed during the call),
  * stamped recv_ns (clock_mono_ns), after it was applied; decode_rc is
  * kr_decode's result (0 or the ERR_* of a rejected frame). md thread. */
@@ -131,8 +130,8 @@ struct app_md_opts {
 
 /* What the md thread publishes (seqlock), read from any thread. */
 struct app_md_health {
-	uint64_t connected;	 /* 1 while the connection is open */
-	uint64_t system;	 /* enum kr_system_status of the last status message */
+	uint64_t connected; /* 1 while the connection is open */
+	uint64_t system;    /* enum kr_system_status of the last status message */
 	uint64_t books, books_live, books_invalid, books_stale, books_missing;
 	uint64_t messages, parse_errors, book_messages;
 	uint64_t checksum_failures, resubscribes, subscribe_errors;
