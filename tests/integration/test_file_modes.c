@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <duckdb.h>
+
 #include "integration/harness.h"
 
 static char dir[512];
@@ -76,6 +78,30 @@ static int check_tree(const char *root)
 	return n;
 }
 
+/* Inserts one audit event dated yesterday, so audit-archive has a row. */
+static int plant_audit_event(const char *db_path)
+{
+	duckdb_database db;
+	duckdb_connection con;
+	duckdb_result res;
+	int rc = -1;
+	if (duckdb_open(db_path, &db) != DuckDBSuccess)
+		return -1;
+	if (duckdb_connect(db, &con) == DuckDBSuccess) {
+		if (duckdb_query(con,
+				 "INSERT INTO audit_events (ts, mode, actor, action) VALUES "
+				 "(now() - INTERVAL 1 DAY, 'paper', 'test', 'plant')",
+				 &res) == DuckDBSuccess)
+			rc = 0;
+		else
+			fprintf(stderr, "insert failed: %s\n", duckdb_result_error(&res));
+		duckdb_destroy_result(&res);
+		duckdb_disconnect(&con);
+	}
+	duckdb_close(&db);
+	return rc;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -107,13 +133,20 @@ static void test_database_files(void **state)
 	snprintf(path, sizeof(path), "%s/data/nested", dir);
 	assert_int_equal(mode_of(path), 0700);
 
-	/* The archive directory and Parquet file beside the database. */
-	char *archive[] = {ARBITRADE_BIN, "audit-archive", "--older-than", "0s", NULL};
+	/* The archive directory and Parquet file beside the database, for an
+	 * audit event a day old. */
+	snprintf(path, sizeof(path), "%s/data/nested/arbitrade.duckdb", dir);
+	assert_int_equal(plant_audit_event(path), 0);
+	char *archive[] = {ARBITRADE_BIN, "audit-archive", "--older-than", "1h", NULL};
 	assert_int_equal(run_cmd(&p, archive), 0);
+	assert_non_null(strstr(p.out, "archived"));
+	assert_null(strstr(p.out, "nothing archived"));
 	snprintf(path, sizeof(path), "%s/data/nested/archive", dir);
 	assert_int_equal(mode_of(path), 0700);
+	assert_int_equal(check_tree(path), 1); /* the Parquet file, 0600 */
 
-	/* Everything under data/: the database, any WAL, the archive. */
+	/* Everything under data/: nested/, the database, any WAL, archive/
+	 * and its file. */
 	snprintf(path, sizeof(path), "%s/data", dir);
 	assert_true(check_tree(path) >= 4);
 }
