@@ -508,6 +508,8 @@ static int window_begin(struct sim *s, struct sim_window *w, struct err_info *in
 			chosen_cross = cross;
 		}
 	}
+	if (chosen < 0)
+		return err_set(info, ERR_INVALID, "cycle: fewer than 2 assets");
 	/* The spreads cost p0; the window adds bps on top of giving that back. */
 	double f = (1 + w->bps / 1e4) / p0;
 	w->pair = chosen;
