@@ -11,7 +11,7 @@
 
 #include "core/log.h"
 
-#define LOGIN_TOKEN_TTL_S 900
+#define LOGIN_TOKEN_TTL_S 900u
 
 static void audit(struct web *w, const char *actor, const char *action, const char *addr)
 {

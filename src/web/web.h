@@ -183,8 +183,11 @@ int web_password_verify(const char *hash, size_t hash_len, const char *pw, size_
  * Returned owned: stop and free with web_free. Returns NULL on error with info
  * filled: ERR_INVALID (bad arguments), ERR_NOTFOUND (missing directory or
  * file, path named), ERR_PARSE (template syntax, file and line named),
- * ERR_CONFIG (host does not resolve), ERR_NET (bind or daemon start failed),
- * ERR_NOMEM. Call from the main thread. */
+ * ERR_CONFIG (host does not resolve; cfg->auth on without cfg->user or with
+ * a password hash that does not parse, never quoting it), ERR_NET (bind or
+ * daemon start failed), ERR_CRYPTO (no random bytes), ERR_NOMEM. The password
+ * hash is copied (wiped at web_free); the secret stays the caller's. Call
+ * from the main thread. */
 struct web *web_new(const struct web_cfg *cfg, const struct web_deps *deps, struct err_info *info);
 
 /* Stops the daemon (closing connections, joining the web thread) and frees
