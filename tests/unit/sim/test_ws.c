@@ -279,6 +279,14 @@ static void test_books_depth_25(void **state)
 	books_verify_at(25);
 }
 
+/* Deeper than the simulated book: every level is published, and levels
+ * that go are deleted on the wire. */
+static void test_books_depth_1000(void **state)
+{
+	(void)state;
+	books_verify_at(1000);
+}
+
 static void test_heartbeat(void **state)
 {
 	(void)state;
@@ -302,7 +310,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_and_ping),  cmocka_unit_test(test_instrument),
 	    cmocka_unit_test(test_subscribe_errors), cmocka_unit_test(test_books_depth_10),
-	    cmocka_unit_test(test_books_depth_25),   cmocka_unit_test(test_heartbeat),
+	    cmocka_unit_test(test_books_depth_25),   cmocka_unit_test(test_books_depth_1000),
+	    cmocka_unit_test(test_heartbeat),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
