@@ -830,6 +830,11 @@ static int decode(struct kr_decoder *d, const char *frame, size_t len, struct kr
 	if (end != len)
 		return kr__fail(d, info, KR_DECODE_JSON, "bytes after the JSON value at byte %zu",
 				end);
+	/* jsmn also skips a stray ':' before the first value. */
+	for (size_t i = 0; i < (size_t)d->tok[0].start; i++)
+		if (!space(frame[i]))
+			return kr__fail(d, info, KR_DECODE_JSON,
+					"bytes before the JSON value at byte %zu", i);
 	rc = tree_ok(d);
 	if (rc == KR_DECODE_JSON)
 		return kr__fail(d, info, KR_DECODE_JSON, "invalid JSON structure");
@@ -868,6 +873,12 @@ int kr_decode(struct kr_decoder *d, const char *frame, size_t len, struct kr_eve
 	d->js = frame;
 	d->ntok = 0;
 	ev->kind = KR_EV_NONE;
+	/* Book messages in Kraken's own layout skip jsmn (codec_fast.c); any
+	 * other frame, and any the fast path doubts, takes the general path. */
+	if (kr__decode_book_fast(d, frame, len, ev)) {
+		d->stats.decoded++;
+		return 0;
+	}
 	rc = decode(d, frame, len, ev, info);
 	if (rc) {
 		ev->kind = KR_EV_NONE;

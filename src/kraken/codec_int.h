@@ -111,6 +111,12 @@ const char *kr__pair_check(const struct kr_pair *p);
 uint32_t kr__pair_apply(struct kr_decoder *d, const struct kr_pair *p, bool *added, bool *changed,
 			bool *status_changed, bool *prec_changed);
 
+/* The fast path for a book message in Kraken's exact layout (codec_fast.c):
+ * true with *ev filled as kr__decode_book would fill it, or false, touching
+ * nothing but ev->book's fields, when the general decoder must decide. */
+bool kr__decode_book_fast(struct kr_decoder *d, const char *frame, size_t len,
+			  struct kr_event *ev);
+
 /* Message decoders; i is the token of the "data" value, ty of "type". */
 int kr__decode_book(struct kr_decoder *d, int ty, int data, struct kr_event *ev,
 		    struct err_info *info);
