@@ -70,9 +70,12 @@ function freePort() {
 }
 
 // The child's environment: none of ours (ARB_SHOT_DIR would be an unknown
-// project key), only what the bot needs.
+// project key), only what the bot needs, and the sanitizers' options.
 function childEnv() {
-	return { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', LANG: 'C.UTF-8' };
+	const env = { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', LANG: 'C.UTF-8' };
+	for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'])
+		if (process.env[k]) env[k] = process.env[k];
+	return env;
 }
 
 function run(args, input, cwd) {

@@ -23,15 +23,24 @@
 static char dir[400], db[480], envf[480], hash[256], home[480];
 static char resp[1 << 18];
 
+/* Only what the bot needs (and the sanitizers' options, under make sanitize). */
 static char *const *child_env(void)
 {
-	static char path[600], *envp[3];
+	static char path[600], san[3][300], *envp[6];
+	static const char *const pass[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+	size_t n = 0;
 
 	snprintf(path, sizeof(path), "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin");
 	snprintf(home, sizeof(home), "HOME=%s", dir);
-	envp[0] = path;
-	envp[1] = home;
-	envp[2] = NULL;
+	envp[n++] = path;
+	envp[n++] = home;
+	for (size_t i = 0; i < 3; i++) {
+		if (!getenv(pass[i]))
+			continue;
+		snprintf(san[i], sizeof(san[i]), "%s=%s", pass[i], getenv(pass[i]));
+		envp[n++] = san[i];
+	}
+	envp[n] = NULL;
 	return envp;
 }
 
