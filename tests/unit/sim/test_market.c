@@ -323,6 +323,36 @@ static void test_scenario_errors(void **state)
 	assert_false(sim_host_is_loopback("192.168.1.1"));
 }
 
+static void test_scripted_faults(void **state)
+{
+	(void)state;
+	char path[512];
+	write_tmp(path, sizeof(path), "faults.json",
+		  "{" PAIRS ",\"faults\":[{\"at_ms\":100,\"kind\":\"status\",\"value\":"
+		  "\"cancel_only\"},{\"at_ms\":200,\"kind\":\"corrupt_checksum\",\"symbol\":"
+		  "\"ETH/BTC\"},{\"at_ms\":300,\"kind\":\"stall\",\"ms\":60000},"
+		  "{\"at_ms\":400,\"kind\":\"status\",\"value\":\"online\"}]}");
+	struct sim *s = open_sim(path, false, 0);
+	assert_non_null(s);
+	long eb = sim__pair_find(s, "ETH/BTC");
+	assert_true(eb >= 0);
+	run_ticks(s, 9, NULL);
+	assert_int_equal(sim__system_status(s), KR_SYSTEM_ONLINE);
+	run_ticks(s, 1, NULL);
+	assert_int_equal(sim__system_status(s), KR_SYSTEM_CANCEL_ONLY);
+	assert_false(s->pairs[eb].corrupt);
+	run_ticks(s, 10, NULL);
+	/* Armed until an update is published to a subscriber (none here). */
+	assert_true(s->pairs[eb].corrupt);
+	assert_false(sim__stalled(s));
+	run_ticks(s, 10, NULL);
+	assert_true(sim__stalled(s));
+	run_ticks(s, 10, NULL);
+	assert_int_equal(sim__system_status(s), KR_SYSTEM_ONLINE);
+	sim_free(s);
+	unlink(path);
+}
+
 static void test_demo_windows(void **state)
 {
 	(void)state;
@@ -350,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_diff_side),
 	    cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_scenario_errors),
+	    cmocka_unit_test(test_scripted_faults),
 	    cmocka_unit_test(test_demo_windows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
