@@ -70,6 +70,36 @@ static bool is_alnum(int c)
 
 /* An asset code as Kraken's WS v2 writes it: letters, digits and '.'
  * (staking variants such as ETH2.S). */
+/* A ws:// URL must name a loopback host (the simulator): plain text to
+ * anywhere else would expose the session. The same rule as
+ * kr_ws_url_parse, which core cannot call. */
+static bool plain_ws_loopback(const char *url)
+{
+	const char *h = url + 5, *e;
+	char host[64];
+	if (*h == '[') {
+		e = strchr(h, ']');
+		return e && (size_t)(e - h) == 4 && memcmp(h, "[::1", 4) == 0;
+	}
+	e = h + strcspn(h, ":/?#");
+	if ((size_t)(e - h) >= sizeof host)
+		return false;
+	memcpy(host, h, (size_t)(e - h));
+	host[e - h] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (strncmp(host, "127.", 4) != 0)
+		return false;
+	int dots = 0;
+	for (const char *p = host; *p; p++) {
+		if (*p == '.')
+			dots++;
+		else if (*p < '0' || *p > '9')
+			return false;
+	}
+	return dots == 3;
+}
+
 static bool asset_item(const char *s, size_t len)
 {
 	if (len == 0 || len > 16)
@@ -1421,6 +1451,17 @@ static int check_rules(struct loader *ld)
 		return err_set(ld->info, ERR_CONFIG,
 			       "TRADING_MODE=live: no credentials; expected KRAKEN_API_KEY and "
 			       "KRAKEN_API_SECRET set (or TRADING_MODE=paper)");
+	if (strncmp(c->kraken.ws_url, "ws://", 5) == 0 && !plain_ws_loopback(c->kraken.ws_url))
+		return err_set(ld->info, ERR_CONFIG,
+			       "KRAKEN_WS_URL=%s: plain ws:// is only allowed to a loopback host "
+			       "(127.0.0.0/8, ::1, localhost); expected wss://",
+			       c->kraken.ws_url);
+	if (strncmp(c->kraken.ws_auth_url, "ws://", 5) == 0 &&
+	    !plain_ws_loopback(c->kraken.ws_auth_url))
+		return err_set(ld->info, ERR_CONFIG,
+			       "KRAKEN_WS_AUTH_URL=%s: plain ws:// is only allowed to a loopback "
+			       "host (127.0.0.0/8, ::1, localhost); expected wss://",
+			       c->kraken.ws_auth_url);
 	if (c->kraken.ws_reconnect_max_ms < c->kraken.ws_reconnect_min_ms)
 		return err_set(ld->info, ERR_CONFIG,
 			       "KRAKEN_WS_RECONNECT_MAX_MS=%u: expected at least "

@@ -394,6 +394,43 @@ static void test_malformed(void **state)
 	free(c);
 }
 
+/* Frames over the reassembly capacity are dropped and counted; the
+ * connection carries on with the small ones (status, heartbeats). */
+static void test_oversize(void **state)
+{
+	(void)state;
+	struct err_info info = {0};
+	struct client *c = calloc(1, sizeof *c);
+	struct kr_ws_feed_opts fo = {
+	    .symbols = SYMBOLS, .depth = 10, .cb = {.send = c_send, .on_book = c_book, .ctx = c}};
+	c->feed = kr_ws_feed_new(&fo, &info);
+	assert_non_null(c->feed);
+	struct kr_ws_opts wo = {.url = ws_url,
+				.ping_interval_ms = 1000,
+				.heartbeat_timeout_ms = 5000,
+				.reconnect_min_ms = 200,
+				.reconnect_max_ms = 1000,
+				.max_frame = 400};
+	struct kr_ws_cb cb = {
+	    .on_frame = c_frame, .on_open = c_open, .on_close = c_close, .ctx = c};
+	c->ws = kr_ws_new(&wo, &cb, &info);
+	assert_non_null(c->ws);
+	for (int t = 0; t < 100 && wstats(c).oversize == 0; t++)
+		pump(c, 50);
+	pump(c, 1500);
+	struct kr_ws_stats ws = wstats(c);
+	assert_true(ws.oversize >= 1); /* the instrument snapshot */
+	assert_true(ws.frames >= 1);
+	assert_int_equal(ws.closes, 0);
+	assert_true(ws.connected);
+	struct kr_ws_feed_stats st = fstats(c);
+	assert_false(st.instruments);
+	assert_int_equal(st.books, 0);
+	assert_int_equal(st.parse_errors, 0);
+	client_stop(c);
+	free(c);
+}
+
 /* ---- Child processes ---- */
 
 static void make_env(char **envp, char kv[][700], const char *port_kv)
@@ -618,6 +655,19 @@ static void test_record(void **state)
 	fclose(f);
 	assert_true(got >= 5);
 
+	/* Plain ws:// to anything but loopback is a configuration error (exit
+	 * 2) before any connection is tried. */
+	char plain[] = "KRAKEN_WS_URL=ws://192.0.2.1:8080/v2";
+	for (size_t i = 0; envp[i]; i++)
+		if (strncmp(envp[i], "KRAKEN_WS_URL=", 14) == 0)
+			envp[i] = plain;
+	char *check[] = {ARBITRADE_BIN, "run", "--check", NULL};
+	assert_int_equal(h_run(&p, dir, check, envp, NULL, 10000), 2);
+	assert_non_null(strstr(p.out, "KRAKEN_WS_URL"));
+	assert_non_null(strstr(p.out, "loopback"));
+	assert_int_equal(h_run(&p, dir, nodur, envp, NULL, 10000), 2);
+	make_env(envp, kv, NULL);
+
 	/* Bad usage exits 2. */
 	char *noout[] = {ARBITRADE_BIN, "record", NULL};
 	assert_int_equal(h_run(&p, dir, noout, envp, NULL, 10000), 2);
@@ -635,6 +685,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_drop_and_stall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_checksum, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_health, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record, setup, teardown),
 	};
