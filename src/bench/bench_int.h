@@ -29,6 +29,9 @@ bool bench__element(struct kr_view arr, size_t k, struct kr_view *v);
  * ({"recv_ts":"...","msg":{...}}), or the line itself when it is a raw Kraken
  * message (an object with "channel" or "method"). Returns false otherwise. */
 bool bench__line_message(const char *line, size_t n, struct kr_view *msg);
+/* The same, always scanning the line (the fast layout check above trusts
+ * that "msg" is the last member). */
+bool bench__line_message_slow(const char *line, size_t n, struct kr_view *msg);
 
 /* Decimals written in a number's text (a JSON number or a string holding
  * one): "0.5660" 4, "45281.0" 1, "1e-08" 8, "12" 0; -1 if not a number. */

@@ -45,6 +45,25 @@ static void test_line_message(void **state)
 	assert_false(bench__line_message("", 0, &m));
 }
 
+/* A recording line with a member after "msg": the fast layout check gives
+ * a view the decoder refuses, the verifier retries with the full scan. */
+static void test_member_after_msg(void **state)
+{
+	const char *line = "{\"recv_ts\":\"2026-01-01T00:00:00Z\",\"msg\":{\"channel\":"
+			   "\"heartbeat\"},\"note\":{}}\n";
+	struct bench_verify_opts vo = {.depth = 0, .notes = NULL};
+	struct err_info info = {0};
+	struct kr_view m;
+	static struct bench_verify_result r;
+
+	(void)state;
+	assert_true(bench__line_message_slow(line, strlen(line), &m));
+	assert_true(view_is(m, "{\"channel\":\"heartbeat\"}"));
+	assert_int_equal(bench_verify(line, strlen(line), &vo, &r, &info), 0);
+	assert_int_equal(r.decoded, 1);
+	assert_int_equal(r.parse_errors, 0);
+}
+
 static void test_member_element(void **state)
 {
 	struct kr_view v;
@@ -272,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_line_message),
 	    cmocka_unit_test(test_member_element),
+	    cmocka_unit_test(test_member_after_msg),
 	    cmocka_unit_test(test_decimals),
 	    cmocka_unit_test(test_infer),
 	    cmocka_unit_test(test_generated_verifies),
