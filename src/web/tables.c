@@ -66,7 +66,7 @@ static int opp_row(void *ctx, size_t n, const char *const *names, const char *co
 	if (n < 12)
 		return 0;
 	c->n++;
-	PUT(b, "<tr class=\"verdict-");
+	PUT(b, "<tr class=\"row-");
 	web__esc(b, V(9));
 	PUT(b, "\">");
 	td(b, "nowrap", V(0));
