@@ -28,6 +28,7 @@ static inline int64_t exec__cbps(double bps)
 }
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -83,7 +84,8 @@ struct exec {
 	struct risk *risk;
 	struct exec_sink sink;
 	struct ring_spsc *ring;
-	int jfd; /* journal, -1 when disabled */
+	int jfd;    /* journal, -1 when disabled */
+	off_t joff; /* where the next journal line goes */
 	char jpath[CONFIG_PATH];
 	bool reconciled;
 	bool kill_seen;
@@ -104,6 +106,7 @@ struct exec {
 int exec__journal_open(struct exec *e, struct err_info *info);
 int exec__journal_intent(struct exec *e, const struct exec_order *o);
 void exec__journal_done(struct exec *e, const struct exec_order *o);
+void exec__journal_reset(struct exec *e); /* at the end of a cycle, nothing in flight */
 
 /* seq.c */
 void exec__start_cycle(struct exec *e, const struct arb_opp *opp);

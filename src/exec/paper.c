@@ -36,7 +36,8 @@ struct paper {
 	struct book_level *lv;
 	struct paper_slot *slots;
 	size_t cap;
-	size_t head; /* next slot to use, circular */
+	size_t head;	 /* next slot to use, circular */
+	size_t n_queued; /* slots waiting for their fill */
 	uint64_t next_order_id;
 	struct paper_asset assets[PAPER_MAX_ASSETS];
 	size_t n_assets;
@@ -146,6 +147,7 @@ static int paper_place(void *ctx, const struct venue_order *o)
 	s->hash = exec__hash(o->cl_ord_id);
 	s->due_ns = o->sent_ns + p->latency_ns;
 	s->used = s->queued = true;
+	p->n_queued++;
 	struct venue_report *r = &s->rep;
 	memcpy(r->cl_ord_id, o->cl_ord_id, sizeof(r->cl_ord_id));
 	snprintf(r->order_id, sizeof(r->order_id), "PAPER-%06llu",
@@ -306,6 +308,8 @@ static int paper_poll(void *ctx, uint64_t now_ns, venue_report_fn fn, void *arg)
 {
 	struct paper *p = ctx;
 	int delivered = 0;
+	if (p->n_queued == 0)
+		return 0;
 	/* Oldest first: slots from head round the ring are in placement order. */
 	for (size_t k = 0; k < p->cap; k++) {
 		struct paper_slot *s = &p->slots[(p->head + k) % p->cap];
@@ -313,6 +317,7 @@ static int paper_poll(void *ctx, uint64_t now_ns, venue_report_fn fn, void *arg)
 			continue;
 		fill(p, s, now_ns);
 		s->queued = false;
+		p->n_queued--;
 		fn(arg, &s->rep);
 		delivered++;
 	}

@@ -322,6 +322,8 @@ static void finish(struct exec *e)
 		    c->opp.profit_home, pnl, c->n_orders, held,
 		    exec__json(why, sizeof(why), c->why));
 	snapshot(e);
+	if (c->inflight == 0)
+		exec__journal_reset(e);
 	c->active = false;
 }
 
