@@ -26,7 +26,7 @@ struct arb {
 	double fee_set[ARB_MAX_PAIRS];
 	double fee[ARB_MAX_PAIRS];
 	bool tradable[ARB_MAX_PAIRS];
-	double rate[ARB_MAX_PAIRS * 2];
+	float rate[ARB_MAX_PAIRS * 2 + 1]; /* + ARB__DIR_ONE; float: 32 KiB, in L1 */
 	/* The best opportunities of the current event, best first. */
 	struct arb_opp top[ARB_MAX_EMIT];
 	struct arb_opp scratch;
@@ -65,10 +65,65 @@ static void refresh_fee(struct arb *a, uint32_t p)
 	a->fee[p] = f < 0 ? a->cfg.taker_fee_bps : f;
 }
 
-static void refresh_rates(struct arb *a, uint32_t p)
+/* Returns true when either cached rate changed. */
+static bool refresh_rates(struct arb *a, uint32_t p)
 {
-	a->rate[ARB__DIR(p, ARB_BUY)] = arb__top_rate(a->books[p], ARB_BUY, a->fee[p]);
-	a->rate[ARB__DIR(p, ARB_SELL)] = arb__top_rate(a->books[p], ARB_SELL, a->fee[p]);
+	float old_buy = a->rate[ARB__DIR(p, ARB_BUY)], old_sell = a->rate[ARB__DIR(p, ARB_SELL)];
+	/* Rounded up by a part in 10^6, far more than float's error, so the
+	 * screen on these floats never rejects what the exact bound passes. */
+	double up = 1 + 1e-6;
+	a->rate[ARB__DIR(p, ARB_BUY)] =
+	    (float)(arb__top_rate(a->books[p], ARB_BUY, a->fee[p]) * up);
+	a->rate[ARB__DIR(p, ARB_SELL)] =
+	    (float)(arb__top_rate(a->books[p], ARB_SELL, a->fee[p]) * up);
+	return a->rate[ARB__DIR(p, ARB_BUY)] != old_buy ||
+	       a->rate[ARB__DIR(p, ARB_SELL)] != old_sell;
+}
+
+static float screen_threshold(const struct arb *a)
+{
+	return (float)(1 + a->cfg.min_profit_bps / 1e4);
+}
+
+static float screen_rate(const struct arb *a, const struct arb__entry *e)
+{
+	const float *rate = a->rate;
+	return rate[e->dir[0] & ARB__DIR_MASK] * rate[e->dir[1]] * rate[e->dir[2]] *
+	       rate[e->dir[3]];
+}
+
+static bool entry_pass(const struct arb__entry *e)
+{
+	return (e->dir[0] & ARB__PASS) != 0;
+}
+
+/* Flips cycle c's pass flag in all its entries and counts it per pair
+ * (rare: only when a cycle crosses the screen's threshold). */
+static void flip_pass(struct arb_graph *g, uint32_t c, bool pass)
+{
+	const struct arb__cycle *cy = &g->cycles[c];
+	for (unsigned l = 0; l < cy->n_legs; l++) {
+		g->entries[g->epos[(size_t)c * ARB_MAX_LEGS + l]].dir[0] ^= (uint16_t)ARB__PASS;
+		g->pass_count[ARB__DIR_PAIR(cy->dir[l])] += pass ? 1u : UINT32_MAX;
+	}
+}
+
+static void set_pass(struct arb_graph *g, uint32_t c, const struct arb__entry *e, bool pass)
+{
+	if (entry_pass(e) != pass)
+		flip_pass(g, c, pass);
+}
+
+/* Re-screens the cycles through pair after its rates changed outside an
+ * event (a book bound, a fee set), so the pass bits stay true. */
+static void rescreen_pair(struct arb *a, uint32_t pair)
+{
+	struct arb_graph *g = a->g;
+	if (!g || pair >= g->n_pairs)
+		return;
+	float thr = screen_threshold(a);
+	for (uint32_t i = g->idx_off[pair]; i < g->idx_off[pair + 1]; i++)
+		set_pass(g, g->idx[i], &g->entries[i], screen_rate(a, &g->entries[i]) >= thr);
 }
 
 struct arb *arb_new(const struct arb_cfg *cfg, const struct clock *clock, uint64_t id_seed,
@@ -100,6 +155,7 @@ struct arb *arb_new(const struct arb_cfg *cfg, const struct clock *clock, uint64
 	if (!id_seed)
 		id_seed = (uint64_t)(a->clock->wall_ns(a->clock->ctx) / 1000);
 	a->next_id = id_seed ? id_seed : 1;
+	a->rate[ARB__DIR_ONE] = 1;
 	for (unsigned h = 0; h < a->n_homes; h++)
 		a->balance[h] = INFINITY;
 	update_caps(a);
@@ -138,6 +194,17 @@ struct arb_graph *arb_install(struct arb *a, struct arb_graph *g)
 			a->books[p] = NULL;
 		refresh_fee(a, p);
 		refresh_rates(a, p);
+	}
+	if (g) {
+		float thr = screen_threshold(a);
+		for (uint32_t p = 0; p < g->n_pairs; p++) {
+			for (uint32_t i = g->idx_off[p]; i < g->idx_off[p + 1]; i++) {
+				/* Each cycle once: at the entry of its first leg's pair. */
+				if ((g->entries[i].dir[0] & ARB__DIR_MASK) >> 1 == p)
+					set_pass(g, g->idx[i], &g->entries[i],
+						 screen_rate(a, &g->entries[i]) >= thr);
+			}
+		}
 	}
 	return old;
 }
@@ -181,7 +248,8 @@ int arb_bind_book(struct arb *a, uint32_t pair, const struct book *b)
 	     book_qty_scale(b) != a->g->pairs[pair].qty_scale))
 		return ERR_INVALID;
 	a->books[pair] = b;
-	refresh_rates(a, pair);
+	if (refresh_rates(a, pair))
+		rescreen_pair(a, pair);
 	return 0;
 }
 
@@ -193,7 +261,8 @@ int arb_set_fee(struct arb *a, uint32_t pair, double bps)
 		return ERR_RANGE;
 	a->fee_set[pair] = bps < 0 ? ARB_FEE_DEFAULT : bps;
 	refresh_fee(a, pair);
-	refresh_rates(a, pair);
+	if (refresh_rates(a, pair))
+		rescreen_pair(a, pair);
 	return 0;
 }
 
@@ -245,35 +314,39 @@ static void keep(struct arb *a, unsigned *n)
 
 int arb_on_book(struct arb *a, uint32_t pair, uint64_t trigger_ns)
 {
-	const struct arb_graph *g = a->g;
+	struct arb_graph *g = a->g;
 	a->stats.events++;
 	if (!g || pair >= g->n_pairs) {
 		a->stats.unknown_pair++;
 		return ERR_NOTFOUND;
 	}
-	refresh_rates(a, pair);
+	if (!refresh_rates(a, pair) && g->pass_count[pair] == 0) {
+		/* The screen of every cycle through pair is what it was, and none
+		 * passes: nothing here can be an opportunity. */
+		a->stats.events_skipped++;
+		return 0;
+	}
 	struct arb__env env = env_of(a);
-	double thr = (1 + a->cfg.min_profit_bps / 1e4) / (1 + 1e-12);
-	const double *rate = a->rate;
+	float thr = screen_threshold(a);
 	unsigned n_top = 0;
 	uint32_t from = g->idx_off[pair], to = g->idx_off[pair + 1];
 	a->stats.cycles_touched += to - from;
+	const struct arb__entry *e = g->entries;
+	uint64_t screened = 0;
 	for (uint32_t i = from; i < to; i++) {
-		uint32_t ci = g->idx[i];
-		const struct arb__cycle *c = &g->cycles[ci];
-		double r = rate[c->dir[0]] * rate[c->dir[1]] * rate[c->dir[2]];
-		if (c->n_legs == 4)
-			r *= rate[c->dir[3]];
-		if (r < thr) {
-			a->stats.verdicts[ARB_V_SCREENED]++;
+		bool pass = screen_rate(a, &e[i]) >= thr;
+		set_pass(g, g->idx[i], &e[i], pass);
+		if (!pass) {
+			screened++;
 			continue;
 		}
 		a->stats.cycles_walked++;
-		enum arb_verdict v = arb__eval(&env, ci, trigger_ns, &a->scratch);
+		enum arb_verdict v = arb__eval(&env, g->idx[i], trigger_ns, &a->scratch);
 		a->stats.verdicts[v]++;
 		if (v == ARB_V_OPP)
 			keep(a, &n_top);
 	}
+	a->stats.verdicts[ARB_V_SCREENED] += screened;
 	if (!n_top)
 		return 0;
 	uint64_t now = a->clock->mono_ns(a->clock->ctx);

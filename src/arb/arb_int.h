@@ -10,6 +10,19 @@
 #define ARB__DIR_PAIR(dir)   ((dir) >> 1)
 #define ARB__DIR_SIDE(dir)   ((enum arb_side)((dir)&1u))
 
+/* The sentinel direction whose cached rate is always 1: it pads a 3-leg
+ * cycle's screen entry to four rates, so the screen has no branch. */
+#define ARB__DIR_ONE (ARB_MAX_PAIRS * 2u)
+
+/* One cycle as the screen of one pair sees it: every leg's direction, packed
+ * in 16 bits, so a pair's entries are one sequential run of 8-byte records
+ * (the cycle index is idx[] at the same position). */
+#define ARB__PASS     0x8000u
+#define ARB__DIR_MASK 0x7fffu
+struct arb__entry {
+	uint16_t dir[ARB_MAX_LEGS];
+};
+
 struct arb__cycle {
 	uint32_t dir[ARB_MAX_LEGS];
 	uint8_t n_legs;
@@ -28,8 +41,16 @@ struct arb_graph {
 	uint32_t home_asset[ARB_MAX_HOMES]; /* asset id, UINT32_MAX when absent */
 	uint32_t n_cycles;
 	struct arb__cycle *cycles;
-	uint32_t *idx_off; /* n_pairs + 1 offsets into idx */
-	uint32_t *idx;	   /* cycle indices, grouped by pair */
+	uint32_t *idx_off;	    /* n_pairs + 1 offsets into idx */
+	uint32_t *idx;		    /* cycle indices, grouped by pair */
+	struct arb__entry *entries; /* the same order as idx */
+	/* Screen state, owned by the detector the graph is installed in: the
+	 * ARB__PASS flag in dir[0] of each of a cycle's entries, set while its
+	 * top-of-book bound passes; per pair, the number of its cycles passing;
+	 * and where each cycle's entries are (ARB_MAX_LEGS per cycle, UINT32_MAX
+	 * past its legs), to flip the flag in all of them. */
+	uint32_t *pass_count;
+	uint32_t *epos;
 	uint32_t by_len[ARB_MAX_HOMES][ARB_MAX_LEGS + 1];
 };
 

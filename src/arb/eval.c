@@ -217,6 +217,39 @@ static double back_to_q1(const struct leg *legs, unsigned k, double in_k)
 	return qty_for_cost(l0, x / (1 - l0->f) / l0->pq);
 }
 
+/* The continuous profit (no rounding, no minimums) at first-leg quantity q1
+ * (raw units, fractional): the concave function the candidates sit on. */
+static double profit_cont(const struct leg *legs, unsigned n, double q1)
+{
+	const struct leg *l0 = &legs[0];
+	double spent, x;
+	if (l0->side == ARB_BUY) {
+		spent = cost_cont(l0, q1) * l0->pq * (1 + l0->f);
+		x = q1 * l0->qm;
+	} else {
+		spent = q1 * l0->qm;
+		x = cost_cont(l0, q1) * l0->pq * (1 - l0->f);
+	}
+	for (unsigned k = 1; k < n; k++) {
+		const struct leg *l = &legs[k];
+		if (l->side == ARB_BUY) {
+			x = qty_for_cost(l, x / (1 + l->f) / l->pq) * l->qm;
+		} else {
+			double q = x / l->qm;
+			x = cost_cont(l, q < (double)l->depth ? q : (double)l->depth) * l->pq *
+			    (1 - l->f);
+		}
+	}
+	return x - spent;
+}
+
+/* Candidates: each leg's level boundaries up to the cap and its minimums,
+ * mapped back to Q1, and the cap itself. Past 128 levels inside the cap on
+ * one leg, the deeper boundaries are not tried (the size found is then
+ * still executable, only perhaps not the largest profit). */
+#define MAX_LEVEL_CAND 128
+#define MAX_CAND       (1 + ARB_MAX_LEGS * (MAX_LEVEL_CAND + 2))
+
 struct search {
 	const struct leg *legs;
 	unsigned n;
@@ -224,6 +257,9 @@ struct search {
 	int64_t best_q;
 	double best_profit;
 	bool found;
+	unsigned n_cand;
+	double cand[MAX_CAND];
+	bool is_min[MAX_CAND];
 };
 
 static void try_q(struct search *s, int64_t q)
@@ -241,44 +277,86 @@ static void try_q(struct search *s, int64_t q)
 	}
 }
 
+/* The rounded function at the multiples of the increment around raw. */
 static void try_around(struct search *s, double raw)
 {
-	if (!(raw > 0) || raw > (double)s->qmax + (double)s->legs[0].inc)
-		raw = (double)s->qmax;
 	int64_t inc = s->legs[0].inc;
-	int64_t base = round_down((int64_t)raw, inc);
+	int64_t base = raw >= (double)s->qmax ? s->qmax : round_down((int64_t)raw, inc);
 	try_q(s, base - inc);
 	try_q(s, base);
 	try_q(s, base + inc);
 }
 
-static void search_size(struct search *s)
+static void add_cand(struct search *s, double raw, bool is_min)
+{
+	if (!(raw > 0))
+		raw = 0;
+	if (raw > (double)s->qmax)
+		raw = (double)s->qmax;
+	if (s->n_cand < MAX_CAND) {
+		s->cand[s->n_cand] = raw;
+		s->is_min[s->n_cand++] = is_min;
+	}
+}
+
+static void collect(struct search *s)
 {
 	const struct leg *legs = s->legs;
-	try_q(s, s->qmax);
-	try_around(s, (double)s->qmax);
+	add_cand(s, (double)s->qmax, false);
 	for (unsigned k = 0; k < s->n; k++) {
 		const struct leg *l = &legs[k];
 		double cum_q = 0, cum_c = 0;
-		for (size_t i = 0; i < l->n; i++) {
+		for (size_t i = 0; i < l->n && i < MAX_LEVEL_CAND; i++) {
 			cum_q += (double)l->lv[i].qty;
 			cum_c += (double)l->lv[i].price * (double)l->lv[i].qty;
 			double in = l->side == ARB_BUY ? cum_c * l->pq * (1 + l->f) : cum_q * l->qm;
-			try_around(s, k == 0 ? cum_q : back_to_q1(legs, k, in));
+			double q1 = k == 0 ? cum_q : back_to_q1(legs, k, in);
+			add_cand(s, q1, false);
+			if (q1 >= (double)s->qmax)
+				break; /* deeper levels map past the cap too */
+		}
+		if (k == 0) {
+			add_cand(s, (double)l->qmin, true);
+			add_cand(s, qty_for_cost(l, l->cmin_raw), true);
+			continue;
 		}
 		double qmin_in = l->side == ARB_BUY
 				     ? cost_cont(l, (double)l->qmin) * l->pq * (1 + l->f)
 				     : (double)l->qmin * l->qm;
 		double cmin_in = l->side == ARB_BUY ? l->cmin_raw * l->pq * (1 + l->f)
 						    : qty_for_cost(l, l->cmin_raw) * l->qm;
-		if (k == 0) {
-			try_around(s, (double)l->qmin);
-			try_around(s, qty_for_cost(l, l->cmin_raw));
-		} else {
-			try_around(s, back_to_q1(legs, k, qmin_in));
-			try_around(s, back_to_q1(legs, k, cmin_in));
+		add_cand(s, back_to_q1(legs, k, qmin_in), true);
+		add_cand(s, back_to_q1(legs, k, cmin_in), true);
+	}
+}
+
+/* The continuous maximum sits on a breakpoint (concavity): find it on the
+ * cheap continuous function, then evaluate the rounded one around it. When
+ * the minimums make it infeasible, the best feasible size is the smallest
+ * one, at or just above one of the minimums mapped back. */
+static void search_size(struct search *s)
+{
+	collect(s);
+	double best = 0, best_raw = 0;
+	bool have = false;
+	for (unsigned i = 0; i < s->n_cand; i++) {
+		if (s->cand[i] <= 0)
+			continue;
+		double p = profit_cont(s->legs, s->n, s->cand[i]);
+		if (!have || p > best) {
+			have = true;
+			best = p;
+			best_raw = s->cand[i];
 		}
 	}
+	if (!have)
+		return;
+	try_around(s, best_raw);
+	if (s->found)
+		return;
+	for (unsigned i = 0; i < s->n_cand; i++)
+		if (s->is_min[i] && s->cand[i] >= best_raw)
+			try_around(s, s->cand[i]);
 }
 
 static enum arb_verdict load_legs(const struct arb__env *env, const struct arb__cycle *c,

@@ -181,8 +181,11 @@ static int build_index(struct arb_graph *g)
 {
 	g->idx_off = calloc((size_t)g->n_pairs + 1, sizeof *g->idx_off);
 	g->idx = malloc(((size_t)g->n_cycles * ARB_MAX_LEGS + 1) * sizeof *g->idx);
+	g->entries = malloc(((size_t)g->n_cycles * ARB_MAX_LEGS + 1) * sizeof *g->entries);
+	g->pass_count = calloc((size_t)g->n_pairs + 1, sizeof *g->pass_count);
+	g->epos = malloc(((size_t)g->n_cycles * ARB_MAX_LEGS + 1) * sizeof *g->epos);
 	uint32_t *fill = calloc((size_t)g->n_pairs + 1, sizeof *fill);
-	if (!g->idx_off || !g->idx || !fill) {
+	if (!g->idx_off || !g->idx || !g->entries || !g->pass_count || !g->epos || !fill) {
 		free(fill);
 		return ERR_NOMEM;
 	}
@@ -192,9 +195,21 @@ static int build_index(struct arb_graph *g)
 	for (uint32_t p = 0; p < g->n_pairs; p++)
 		g->idx_off[p + 1] += g->idx_off[p];
 	memcpy(fill, g->idx_off, ((size_t)g->n_pairs + 1) * sizeof *fill);
-	for (uint32_t c = 0; c < g->n_cycles; c++)
-		for (unsigned l = 0; l < g->cycles[c].n_legs; l++)
-			g->idx[fill[ARB__DIR_PAIR(g->cycles[c].dir[l])]++] = c;
+	for (uint32_t c = 0; c < g->n_cycles; c++) {
+		const struct arb__cycle *cy = &g->cycles[c];
+		struct arb__entry e;
+		for (unsigned l = 0; l < ARB_MAX_LEGS; l++)
+			e.dir[l] = (uint16_t)(l < cy->n_legs ? cy->dir[l] : ARB__DIR_ONE);
+		for (unsigned l = 0; l < ARB_MAX_LEGS; l++) {
+			g->epos[(size_t)c * ARB_MAX_LEGS + l] = UINT32_MAX;
+			if (l >= cy->n_legs)
+				continue;
+			uint32_t at = fill[ARB__DIR_PAIR(cy->dir[l])]++;
+			g->idx[at] = c;
+			g->entries[at] = e;
+			g->epos[(size_t)c * ARB_MAX_LEGS + l] = at;
+		}
+	}
 	free(fill);
 	return 0;
 }
@@ -295,5 +310,8 @@ void arb_graph_free(struct arb_graph *g)
 	free(g->cycles);
 	free(g->idx_off);
 	free(g->idx);
+	free(g->entries);
+	free(g->pass_count);
+	free(g->epos);
 	free(g);
 }
