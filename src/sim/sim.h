@@ -55,6 +55,7 @@
  *       at at_ms after start, one leg of the cycle (a pair without the
  *       cycle's first asset when there is one) is moved so the cycle's
  *       top-of-book product of rates is about 1 + bps/10000 before fees, for ms
+ *       (a replayed pair follows its recording and is never moved)
  *   "faults": [ {"at_ms":N,"kind":"drop"|"corrupt_checksum"|"malformed"|
  *       "stall"|"status", "symbol":"BTC/USD" (corrupt_checksum),
  *       "ms":N (stall), "value":"maintenance" (status)} ]

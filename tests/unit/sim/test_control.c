@@ -196,7 +196,7 @@ static void test_stall(void **state)
 	struct book *b;
 	subscribed(&w, d, &b);
 	assert_int_equal(apply(b), 0);
-	assert_int_equal(post("/control/stall?ms=3000"), 200);
+	assert_int_equal(post("/control/stall?ms=5000"), 200);
 	/* Frames already in flight when the stall began still arrive; after
 	 * them, a gap. */
 	for (int k = 0; k < 5000 && st_ws_recv(&w, 250) > 0; k++) {
