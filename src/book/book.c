@@ -36,6 +36,7 @@ struct book {
 	int qty_scale;
 	struct book_stats stats;
 	char symbol[BOOK_SYMBOL_MAX + 1];
+	struct book__tokcache tok;   /* checksum text of the top levels */
 	struct book_level storage[]; /* bids then asks, cap each */
 };
 
@@ -230,7 +231,7 @@ int book_end(struct book *b, uint32_t expected, uint64_t recv_ns)
 	if (b->top_dirty) {
 		size_t na = b->asks.n < BOOK_CHECKSUM_LEVELS ? b->asks.n : BOOK_CHECKSUM_LEVELS;
 		size_t nb = b->bids.n < BOOK_CHECKSUM_LEVELS ? b->bids.n : BOOK_CHECKSUM_LEVELS;
-		b->checksum = book_checksum_levels(b->asks.lv, na, b->bids.lv, nb);
+		b->checksum = book__checksum_cached(&b->tok, b->asks.lv, na, b->bids.lv, nb);
 		b->top_dirty = false;
 	}
 

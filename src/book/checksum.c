@@ -5,7 +5,6 @@
 #include "book/book_int.h"
 
 #include <string.h>
-#include <zlib.h>
 
 static const char digit_pairs[200] = "00010203040506070809"
 				     "10111213141516171819"
@@ -98,18 +97,67 @@ uint32_t book_checksum_levels(const struct book_level *asks, size_t na,
 {
 	char buf[TEXT_CHUNK];
 	size_t len = 0;
-	uLong crc = crc32(0L, Z_NULL, 0);
+	uint32_t crc = 0;
 
 	for (size_t i = 0; i < na + nb; i++) {
 		const struct book_level *l = i < na ? &asks[i] : &bids[i - na];
 		if (len > TEXT_CHUNK - 2u * BOOK__TOKEN_MAX) {
-			crc = crc32_z(crc, (const Bytef *)buf, len);
+			crc = book__crc32((uint32_t)crc, buf, len);
 			len = 0;
 		}
 		len += put_level(buf + len, l);
 	}
-	crc = crc32_z(crc, (const Bytef *)buf, len);
+	crc = book__crc32((uint32_t)crc, buf, len);
 	return (uint32_t)crc;
+}
+
+/* One side's text into out, from the previous set old (nold entries) where
+ * the level is there, writing the new set nw. */
+static size_t side_text(const struct book__tok *old, size_t nold, struct book__tok *nw,
+			const struct book_level *lv, size_t n, char *out)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct book__tok *hit = NULL;
+		size_t k = i > 0 ? i - 1 : 0;
+
+		for (; k <= i + 1 && k < nold; k++) {
+			if (old[k].price == lv[i].price && old[k].qty == lv[i].qty) {
+				hit = &old[k];
+				break;
+			}
+		}
+		if (hit) {
+			nw[i] = *hit;
+		} else {
+			nw[i].price = lv[i].price;
+			nw[i].qty = lv[i].qty;
+			nw[i].len = put_level(nw[i].text, &lv[i]);
+		}
+		memcpy(out + len, nw[i].text, nw[i].len);
+		len += nw[i].len;
+	}
+	return len;
+}
+
+uint32_t book__checksum_cached(struct book__tokcache *c, const struct book_level *asks, size_t na,
+			       const struct book_level *bids, size_t nb)
+{
+	char buf[TEXT_CHUNK];
+	unsigned cur = c->cur, nxt = cur ^ 1u;
+	size_t len;
+
+	if (na > BOOK_CHECKSUM_LEVELS)
+		na = BOOK_CHECKSUM_LEVELS;
+	if (nb > BOOK_CHECKSUM_LEVELS)
+		nb = BOOK_CHECKSUM_LEVELS;
+	len = side_text(c->e[cur][0], c->n[cur][0], c->e[nxt][0], asks, na, buf);
+	len += side_text(c->e[cur][1], c->n[cur][1], c->e[nxt][1], bids, nb, buf + len);
+	c->n[nxt][0] = na;
+	c->n[nxt][1] = nb;
+	c->cur = nxt;
+	return book__crc32(0, buf, len);
 }
 
 int book__checksum_text(const struct book_level *asks, size_t na, const struct book_level *bids,
