@@ -45,6 +45,19 @@ const struct app_cmd app__cmds[] = {
 	 "                    next to the database)\n"
 	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
 	 app__cmd_audit_archive},
+	{"backtest", "replay recorded market data through the detector, checks and sequencer",
+	 "  --events FILE           seed JSONL ({timestamp,symbol,bids,asks}) or a recording\n"
+	 "  --instruments FILE      a Kraken instrument message or an AssetPairs answer\n"
+	 "                          (default: the recording's own, or inferred from the data)\n"
+	 "  --starting-balances L   USD=1000.0[,BTC=0.1,...] (default PAPER_STARTING_BALANCES)\n"
+	 "  --slippage-bps N        fill slippage (default ARB_SLIPPAGE_BPS)\n"
+	 "  --latency-ms N          order time to fill time (default ARB_PAPER_LATENCY_MS)\n"
+	 "  --taker-fee-bps N       fee of every pair (default ARB_TAKER_FEE_BPS)\n"
+	 "  --report FILE           write the JSON report (byte-identical across runs)\n"
+	 "  --db FILE               also record opportunities and trades in this DuckDB file\n"
+	 "  --skip-bad-lines        count bad lines instead of stopping at the first\n"
+	 "  --env-file FILE         read configuration from FILE instead of ./.env\n",
+	 app__cmd_backtest},
 	{"metrics", "hit rate, verdicts, profit, fees, PnL by day and latency, computed in SQL",
 	 "  --since AGE|TIME  only rows from then on: an age (24h, 30d) or RFC3339 time\n"
 	 "  --db FILE         read this database instead of DUCKDB_PATH (e.g. a backtest's)\n"

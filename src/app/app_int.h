@@ -171,5 +171,6 @@ int app__cmd_config(int argc, char **argv);
 int app__cmd_verify_book(int argc, char **argv);
 int app__cmd_profile(int argc, char **argv);
 int app__cmd_metrics(int argc, char **argv);
+int app__cmd_backtest(int argc, char **argv);
 
 #endif

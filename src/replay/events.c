@@ -105,6 +105,8 @@ static int scan_levels(const char *js, const jsmntok_t *t, int ntok, int arr,
 		return ERR_PARSE;
 	}
 	int i = arr + 1;
+	if (t[arr].size > s->max_levels)
+		s->max_levels = t[arr].size;
 	for (int k = 0; k < t[arr].size; k++) {
 		const char *pp, *qp;
 		size_t pl, ql;

@@ -21,7 +21,57 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "arb/arb.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "exec/exec.h"
+#include "store/store.h"
+
+/* ---- records shared with `arbitrade run` ---- */
+
+/* An opportunity as an opportunities row with its verdict and reason
+ * (reason may be NULL). Any thread. */
+void replay_rec_opportunity(const struct arb_opp *o, int64_t wall_ns, enum store_mode mode,
+			    enum store_verdict verdict, const char *reason, struct store_rec *out);
+/* A final order state as a trades row. Any thread. */
+void replay_rec_trade(const struct exec_trade *t, enum store_mode mode, struct store_rec *out);
+/* One balance as a portfolio_snapshots row (valued only when it is the home
+ * asset itself). Any thread. */
+void replay_rec_portfolio(const struct venue_balance *b, const char *home, int64_t wall_ns,
+			  enum store_mode mode, struct store_rec *out);
+
+/* ---- the backtest ---- */
+
+struct replay_opts {
+	const char *events_path;       /* required */
+	const char *instruments_path;  /* NULL: precisions inferred from the data */
+	const char *starting_balances; /* "USD=1000.0,BTC=0.1"; NULL: PAPER_STARTING_BALANCES */
+	double slippage_bps;	       /* < 0: ARB_SLIPPAGE_BPS */
+	int64_t latency_ms;	       /* < 0: ARB_PAPER_LATENCY_MS */
+	double taker_fee_bps;	       /* < 0: ARB_TAKER_FEE_BPS (and the instruments' own none) */
+	bool skip_bad_lines;	       /* count bad lines instead of stopping */
+	const char *db_path;	       /* NULL: no database; else opportunities and trades too */
+};
+
+struct replay_report;
+
+/* Runs the backtest: loads and sorts the events, builds the universe, and
+ * replays every event through the detector, pre-trade checks and the
+ * sequencer with a paper venue on the replay clock. Returns 0 with *out
+ * (owned: replay_report_free), or an error with info naming what was wrong:
+ * ERR_PARSE (a bad line: its number and why; an instruments file that is
+ * neither an instrument message nor an AssetPairs answer), ERR_INVALID (a bad
+ * option or balance), -errno (a file), ERR_DB (the database). The caller's
+ * thread; everything runs on it. */
+int replay_run(const struct config *cfg, const struct replay_opts *o, struct replay_report **out,
+	       struct err_info *info);
+
+/* The report as JSON (one object, newline-terminated): byte-identical for the
+ * same input and options. */
+void replay_report_write_json(const struct replay_report *r, FILE *f);
+/* A readable summary, plus the measured compute time per event (which varies
+ * from run to run and so is not in the JSON). */
+void replay_report_write_text(const struct replay_report *r, FILE *f);
+void replay_report_free(struct replay_report *r);
 
 #endif

@@ -14,9 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arb/arb.h"
 #include "book/book.h"
+#include "core/clock.h"
 #include "core/err.h"
+#include "core/hist.h"
+#include "exec/exec.h"
+#include "kraken/codec.h"
 #include "replay/replay.h"
+#include "risk/risk.h"
 
 /* Tokens for one input line: a seed line with 1,000 levels a side needs
  * about 6,000; a recorded depth-1000 snapshot about 10,000. */
@@ -47,6 +53,7 @@ struct replay__symbol {
 	char quote[REPLAY__SYMBOL_MAX];
 	int price_decimals; /* most fraction digits seen in a price */
 	int qty_decimals;   /* most fraction digits seen in a quantity */
+	int max_levels;	    /* most levels on one side of one line */
 	uint64_t events;
 };
 
@@ -104,5 +111,108 @@ struct replay__levels {
  * or book_end's error, with why. scratch is caller-owned work space. */
 int replay__seed_apply(struct book *b, const char *js, const jsmntok_t *t, int ntok, int64_t ts,
 		       struct replay__levels *scratch, char *why, size_t wcap);
+
+/* ---- the engine (run.c, universe.c, report.c) ---- */
+
+#define REPLAY__MAX_ASSETS  64
+#define REPLAY__MAX_REASONS 16
+#define REPLAY__MAX_CYCLES  1000 /* cycles listed one by one in the report */
+
+struct replay__count {
+	char what[VENUE_REASON_MAX];
+	uint64_t n;
+};
+
+struct replay__cycle {
+	uint64_t opp_id;
+	char path[ARB_PATH_MAX];
+	char outcome[16]; /* "executed", "failed", "missed" */
+	double expected_profit, realised_profit;
+	uint64_t ts_ns;
+};
+
+/* Fees summed exactly per asset, at 18 decimals. */
+struct replay__fee {
+	char asset[VENUE_ASSET_MAX];
+	__int128 amt18;
+};
+
+struct replay_report {
+	char home[VENUE_ASSET_MAX];
+	int64_t first_ts, last_ts;
+	uint64_t events, bad_lines, blank_lines, book_errors, decode_errors, symbols;
+	uint32_t first_bad_line;
+	char first_bad_why[160];
+	bool inferred; /* precisions inferred from the data */
+	double slippage_bps, taker_fee_bps;
+	int64_t latency_ms;
+	uint64_t opportunities, accepted, executed, failed, missed;
+	uint64_t rejected[RISK__COUNT];
+	uint64_t orders, unwind_orders;
+	struct replay__count misses[REPLAY__MAX_REASONS];
+	size_t n_misses;
+	struct replay__fee fees[REPLAY__MAX_ASSETS];
+	size_t n_fees;
+	struct venue_balance start[REPLAY__MAX_ASSETS], final[REPLAY__MAX_ASSETS];
+	size_t n_start, n_final;
+	double pnl_home;    /* the PnL of every asset valued in home at the last mids */
+	char unpriced[256]; /* assets with PnL but no price to home */
+	struct replay__cycle cycles[REPLAY__MAX_CYCLES];
+	size_t n_cycles;
+	uint64_t cycles_unlisted;
+	struct hist decision; /* submit latency on the replay clock (deterministic) */
+	struct hist compute;  /* measured wall time per event (varies; text only) */
+	double wall_s;	      /* measured */
+};
+
+struct replay {
+	const struct config *cfg;
+	struct replay_opts opts;
+	struct replay__events *ev;
+	struct kr_decoder *dec;
+	struct kr_event *kev;
+	struct replay__levels *scratch;
+	struct arb_pair pairs[ARB_MAX_PAIRS];
+	struct book *books[ARB_MAX_PAIRS];
+	int32_t sym2pair[REPLAY__MAX_SYMBOLS];
+	uint32_t npairs;
+	bool from_decoder, inferred;
+	struct clock_manual clk_state;
+	struct clock clk;
+	struct arb *arb;
+	struct risk *risk;
+	struct venue venue;
+	struct exec *ex;
+	struct store *store;
+	struct replay_report *rep;
+	/* the cycle in flight (sequential: one at a time) */
+	bool in_flight;
+	struct arb_opp cur;
+	unsigned cur_filled_legs, cur_unwinds;
+	bool cur_any_fill;
+	bool cur_done; /* the sequencer said cycle_done */
+	double cur_realised;
+	char cur_reason[VENUE_REASON_MAX];
+	struct exec_stats last_st;
+	struct venue_balance bal[REPLAY__MAX_ASSETS];
+	size_t nbal;
+	bool bal_dirty;
+	uint64_t now;
+};
+
+/* Copies src into dst; ERR_RANGE (dst untouched) when it does not fit. */
+int replay__name(char *dst, size_t cap, const char *src);
+/* A kraken pair as the detector's record; ERR_RANGE for a name too long. */
+int replay__pair_from_kr(const struct kr_pair *k, struct arb_pair *out);
+int replay__universe_from_file(struct replay *r, const char *path, struct err_info *info);
+int replay__universe_from_decoder(struct replay *r, struct err_info *info);
+int replay__universe_from_asset_pairs(struct replay *r, const char *js, size_t len,
+				      struct err_info *info);
+int replay__universe_infer(struct replay *r, struct err_info *info);
+int replay__find_pair(const struct replay *r, const char *symbol);
+/* The smallest depth Kraken offers that holds levels per side. */
+unsigned replay__depth_for(int levels);
+
+void replay__count_add(struct replay__count *tab, size_t *n, size_t cap, const char *what);
 
 #endif
