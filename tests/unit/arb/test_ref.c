@@ -114,9 +114,9 @@ static void make_pairs(struct world *w)
 	}
 }
 
-static void make_books(struct world *w)
+static void make_books_one(struct world *w, int k)
 {
-	for (int k = 0; k < w->n_pairs; k++) {
+	{
 		const struct arb_pair *p = &w->pairs[k];
 		double scale = pow(10, p->price_scale);
 		double fair = w->value[w->base[k]] / w->value[w->quote[k]];
@@ -158,6 +158,12 @@ static void make_books(struct world *w)
 			book_invalidate(w->books[k]);
 		w->usable[k] = !stale && !invalid;
 	}
+}
+
+static void make_books(struct world *w)
+{
+	for (int k = 0; k < w->n_pairs; k++)
+		make_books_one(w, k);
 }
 
 /* ---- reference cycles -------------------------------------------------- */
@@ -434,6 +440,7 @@ struct stats {
 	unsigned universes, cycles, compared, opps, exact, unusable, screened;
 	double worst_gap_incs;
 	unsigned verdicts[ARB_V_COUNT];
+	unsigned stream_opps;
 };
 
 static struct arb_opp emitted[ARB_MAX_EMIT];
@@ -561,6 +568,49 @@ static void check_world(struct world *w, int n_homes, struct stats *st)
 				assert_true(emitted[i].id == emitted[i - 1].id + 1);
 		}
 	}
+	/* A stream of updates, each followed by arb_on_book: the cached rates
+	 * and pass flags it keeps must never hide an opportunity. Half of the
+	 * updates leave the best prices alone (a quantity deeper or at the
+	 * top), the others re-draw the book or invalidate it. */
+	for (int u = 0; u < 20 && w->n_pairs; u++) {
+		int q = irand(0, w->n_pairs - 1);
+		struct book_level bids[16], asks[16];
+		size_t nb = 0, na = 0;
+		const struct book_level *lb = book_bids(w->books[q], &nb);
+		const struct book_level *la = book_asks(w->books[q], &na);
+		memcpy(bids, lb, nb * sizeof *bids);
+		memcpy(asks, la, na * sizeof *asks);
+		int kind = irand(0, 3);
+		if (kind <= 1 && (nb || na)) {
+			struct book_level *lv = nb && (!na || (rnd() & 1)) ? bids : asks;
+			size_t n = lv == bids ? nb : na;
+			lv[irand(0, (int)n - 1)].qty = w->pairs[q].qty_increment * irand(1, 150);
+			assert_int_equal(tp_fill(w->books[q], bids, nb, asks, na, NOW), 0);
+			w->usable[q] = true;
+		} else if (kind == 2) {
+			book_invalidate(w->books[q]);
+			w->usable[q] = false;
+		} else {
+			make_books_one(w, q);
+		}
+		double want[MAX_CYC];
+		unsigned nw = 0;
+		const uint32_t *ids;
+		uint32_t n = arb_cycles_through(a, (uint32_t)q, &ids);
+		for (uint32_t i = 0; i < n; i++) {
+			struct arb_opp o;
+			if (arb_eval_cycle(a, ids[i], NOW, &o) == ARB_V_OPP)
+				want[nw++] = o.profit_home;
+		}
+		qsort(want, nw, sizeof *want, profit_desc);
+		n_emitted = 0;
+		unsigned expect = nw < ARB_MAX_EMIT ? nw : ARB_MAX_EMIT;
+		assert_int_equal(arb_on_book(a, (uint32_t)q, NOW), (int)expect);
+		for (unsigned i = 0; i < expect; i++)
+			assert_true(fabs(emitted[i].profit_home - want[i]) <= 1e-12);
+		st->stream_opps += expect;
+	}
+
 	/* A pair going to maintenance takes exactly its cycles with it. */
 	int k = w->n_pairs ? irand(0, w->n_pairs - 1) : 0;
 	if (w->n_pairs && w->pairs[k].tradable) {
@@ -608,13 +658,14 @@ static void test_random_worlds(void **state)
 		st.universes++;
 	}
 	printf("universes %u, cycles %u, compared %u (screened %u), unusable %u, opps %u, "
-	       "exact optimum %u, worst gap %.3f of the tolerance\n",
+	       "exact optimum %u, worst gap %.3f of the tolerance, opps in update streams %u\n",
 	       st.universes, st.cycles, st.compared, st.screened, st.unusable, st.opps, st.exact,
-	       st.worst_gap_incs);
+	       st.worst_gap_incs, st.stream_opps);
 	for (int v = 0; v < ARB_V_COUNT; v++)
 		printf("  %-13s %u\n", arb_verdict_name((enum arb_verdict)v), st.verdicts[v]);
 	/* The worlds must exercise the interesting paths, or the test proves little. */
 	assert_true(st.opps > 1000);
+	assert_true(st.stream_opps > 1000);
 	assert_true(st.unusable > 3000);
 	assert_true(st.screened > 10000);
 	assert_true(st.verdicts[ARB_V_TOO_SMALL] > 100 && st.verdicts[ARB_V_BELOW_MIN] > 50);
