@@ -123,10 +123,10 @@ void exec_free(struct exec *e)
 int exec_submit(struct exec *e, const struct arb_opp *opp)
 {
 	if (ring_spsc_push(e->ring, opp) < 0) {
-		e->st.ring_full++; /* only the producer writes this counter */
+		atomic_fetch_add_explicit(&e->ring_full, 1, memory_order_relaxed);
 		return ERR_FULL;
 	}
-	e->st.submitted++;
+	atomic_fetch_add_explicit(&e->submitted, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -222,4 +222,6 @@ void exec_stop(struct exec *e)
 void exec_stats(const struct exec *e, struct exec_stats *out)
 {
 	*out = e->st;
+	out->submitted = atomic_load_explicit(&((struct exec *)e)->submitted, memory_order_relaxed);
+	out->ring_full = atomic_load_explicit(&((struct exec *)e)->ring_full, memory_order_relaxed);
 }

@@ -94,6 +94,8 @@ struct exec {
 	unsigned work; /* things done in this poll */
 	struct exec_cycle cyc;
 	struct exec_stats st;
+	/* Written by the producer (exec_submit), so kept apart from st. */
+	_Atomic uint64_t submitted, ring_full;
 	struct book_level lv[EXEC_UNWIND_LEVELS];
 	struct venue_balance bal[EXEC_MAX_BALANCES];
 	pthread_t thread;

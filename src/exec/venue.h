@@ -94,9 +94,12 @@ struct venue_report {
 	int64_t qty;	    /* ordered quantity */
 	int64_t filled_qty; /* cumulative, at qty_scale */
 	int64_t avg_price;  /* volume-weighted, at price_scale, rounded to nearest; 0 unfilled */
-	int64_t cost;	    /* cumulative quote amount filled (sum of qty * price), at fee_scale */
-	int64_t fee;	    /* cumulative, in fee_asset, at fee_scale */
-	uint64_t ts_ns;	    /* monotonic (or replay) time of the event */
+	/* Cumulative quote amount filled (sum of qty * price), at fee_scale.
+	 * Required whenever filled_qty > 0 (Kraken's cum_cost): the sequencer
+	 * books the cycle's ledger from it, not from avg_price. */
+	int64_t cost;
+	int64_t fee;	/* cumulative, in fee_asset, at fee_scale */
+	uint64_t ts_ns; /* monotonic (or replay) time of the event */
 };
 
 /* One asset balance. */

@@ -416,6 +416,65 @@ static void test_leg_below_minimum_unwinds(void **state)
 	world_free(&w);
 }
 
+static void test_unwind_buys_home(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, true, false, false);
+	/* BTC>USD>ETH>BTC: sell 0.002 BTC/USD @ 50000.0 (100.0 USD, no fee in
+	 * the fake), then buy ETH/USD is rejected. 100 USD is held and BTC is
+	 * the base of BTC/USD, so the unwind buys BTC at market, sized from the
+	 * 50000.0 ask with the 26 bps fee: floor(100 / (50000 * 1.0026), 8
+	 * decimals) = 0.00199481 (cost 99.7405 + fee 0.2593253 <= 100). */
+	struct arb_opp o = fx_opp(21, 200000, 500000, 3980000, 5000, 251000);
+	snprintf(o.home, sizeof(o.home), "BTC");
+	snprintf(o.path, sizeof(o.path), "BTC>USD>ETH>BTC");
+	o.legs[0].side = ARB_SELL;
+	snprintf(o.legs[0].asset_in, sizeof(o.legs[0].asset_in), "BTC");
+	snprintf(o.legs[0].asset_out, sizeof(o.legs[0].asset_out), "USD");
+	o.legs[1].pair = P_ETHUSD;
+	o.legs[1].price_scale = 2;
+	o.legs[1].limit_price = 251000;
+	o.trigger_ns = T0;
+	w.fake.script[0] = (struct fx_step){VENUE_ST_FILLED, 1, 1, 0, 0, NULL};
+	w.fake.script[1] = (struct fx_step){VENUE_ST_REJECTED, 0, 1, 0, 0, "EOrder:Unknown"};
+	w.fake.script[2] = (struct fx_step){VENUE_ST_FILLED, 1, 1, 500000, 0, NULL};
+	w.fake.n_script = 3;
+	submit(&w, &o);
+	run(&w, T0);
+	assert_int_equal(w.fake.n_placed, 3);
+	assert_int_equal(w.fake.placed[0].side, VENUE_SELL);
+	const struct venue_order *u = &w.fake.placed[2];
+	assert_string_equal(u->symbol, "BTC/USD");
+	assert_int_equal(u->side, VENUE_BUY);
+	assert_int_equal(u->type, VENUE_MARKET);
+	assert_int_equal(u->qty, 199481);
+	assert_true(w.books.calls > 0); /* sized from the book */
+	world_free(&w);
+}
+
+static void test_ring_full(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, true, false, false);
+	exec_free(w.exec);
+	struct exec_cfg c = fx_exec_cfg(w.pairs, &w.books);
+	c.ring_capacity = 2;
+	struct exec_sink s = fx_sink_make(&w.sink);
+	w.exec = exec_new(&c, &w.venue, w.risk, &s, NULL);
+	assert_int_equal(exec_reconcile(w.exec, WALL, NULL), 0);
+	struct arb_opp o = fx_opp(22, 200000, 500000, 3980000, 5000, 251000);
+	assert_int_equal(exec_submit(w.exec, &o), 0);
+	assert_int_equal(exec_submit(w.exec, &o), 0);
+	assert_int_equal(exec_submit(w.exec, &o), ERR_FULL);
+	struct exec_stats st;
+	exec_stats(w.exec, &st);
+	assert_int_equal(st.submitted, 2);
+	assert_int_equal(st.ring_full, 1);
+	world_free(&w);
+}
+
 static void test_unique_clids(void **state)
 {
 	(void)state;
@@ -494,6 +553,8 @@ int main(void)
 	    cmocka_unit_test(test_busy_and_stale),
 	    cmocka_unit_test(test_slippage_prices),
 	    cmocka_unit_test(test_leg_below_minimum_unwinds),
+	    cmocka_unit_test(test_unwind_buys_home),
+	    cmocka_unit_test(test_ring_full),
 	    cmocka_unit_test(test_unique_clids),
 	    cmocka_unit_test(test_thread_runs_cycle),
 	};
