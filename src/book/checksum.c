@@ -135,7 +135,9 @@ static size_t side_text(const struct book__tok *old, size_t nold, struct book__t
 			nw[i].qty = lv[i].qty;
 			nw[i].len = put_level(nw[i].text, &lv[i]);
 		}
-		memcpy(out + len, nw[i].text, nw[i].len);
+		/* A fixed-size copy is a few vector moves; out has room for
+		 * BOOK_CHECKSUM_LEVELS full-size texts per side. */
+		memcpy(out + len, nw[i].text, sizeof(nw[i].text));
 		len += nw[i].len;
 	}
 	return len;

@@ -22,7 +22,7 @@ struct cur {
 	const char *p, *end;
 };
 
-static inline void ws(struct cur *c)
+static inline __attribute__((always_inline)) void ws(struct cur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\n'))
 		c->p++;
@@ -42,7 +42,7 @@ static inline __attribute__((always_inline)) bool lit(struct cur *c, const char 
 #define LIT(c, s) lit((c), (s), sizeof(s) - 1)
 
 /* A JSON string without escapes: the bytes between the quotes. */
-static inline bool str(struct cur *c, const char **s, size_t *n)
+static inline __attribute__((always_inline)) bool str(struct cur *c, const char **s, size_t *n)
 {
 	const char *q;
 
