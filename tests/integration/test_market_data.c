@@ -310,6 +310,7 @@ static void test_drop_and_stall(void **state)
 	uint64_t snaps = snapshots_of(c, "BTC/USD");
 	assert_int_equal(wstats(c).reconnects, 0);
 
+	uint64_t t0 = clock_mono_ns();
 	assert_int_equal(control("POST", "/control/drop", NULL, 0), 200);
 	for (int t = 0; t < 100 && wstats(c).closes == 0; t++)
 		pump(c, 50);
@@ -318,6 +319,9 @@ static void test_drop_and_stall(void **state)
 		pump(c, 50);
 	assert_true(wstats(c).reconnects >= 1);
 	assert_true(wait_valid(c, 15000));
+	/* A measurement for the log, not a check: with 200 ms minimum backoff. */
+	printf("# drop to all books valid again: %.0f ms (polled every 100 ms)\n",
+	       (double)(clock_mono_ns() - t0) / 1e6);
 	/* Rebuilt from a fresh snapshot, not from old levels. */
 	assert_true(snapshots_of(c, "BTC/USD") > snaps);
 	assert_int_equal(fstats(c).checksum_failures, 0);
@@ -423,6 +427,9 @@ static void test_oversize(void **state)
 	assert_true(ws.frames >= 1);
 	assert_int_equal(ws.closes, 0);
 	assert_true(ws.connected);
+	/* Nothing was sent after the instrument request: idle pings went out
+	 * (and the pongs, small frames, came back). */
+	assert_true(ws.pings >= 1);
 	struct kr_ws_feed_stats st = fstats(c);
 	assert_false(st.instruments);
 	assert_int_equal(st.books, 0);
@@ -620,6 +627,35 @@ static void test_record(void **state)
 	assert_true(fs.book_messages > 4);
 	assert_int_equal(fs.checksum_failures, 0);
 	assert_int_equal(fs.parse_errors, 0);
+	kr_ws_feed_free(feed);
+
+	/* "all": a book for every online pair of the universe. */
+	snprintf(out, sizeof out, "%s/rec_all.jsonl", dir);
+	char *all[] = {ARBITRADE_BIN, "record",	    "--out", out, "--symbols",
+		       "all",	      "--duration", "2",     NULL};
+	assert_int_equal(h_spawn(&p, dir, all, envp), 0);
+	for (int t = 0; t < 300 && (st = h_wait(&p, 50)) == -1; t++)
+		drain(&sim);
+	assert_int_equal(st, 0);
+	fo.symbols = "all";
+	feed = kr_ws_feed_new(&fo, &info);
+	assert_non_null(feed);
+	kr_ws_feed_open(feed, 1);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f)) {
+		const char *msg = strstr(line, "\",\"msg\":");
+		assert_non_null(msg);
+		msg += 8;
+		size_t mlen = strlen(msg);
+		assert_true(mlen > 2 && msg[mlen - 1] == '\n' && msg[mlen - 2] == '}');
+		assert_int_equal(kr_ws_feed_frame(feed, msg, mlen - 2, 1), 0);
+	}
+	fclose(f);
+	kr_ws_feed_stats(feed, 1, UINT64_MAX, &fs);
+	assert_int_equal(fs.books, 6);
+	assert_int_equal(fs.valid, 6);
+	assert_int_equal(fs.checksum_failures, 0);
 	kr_ws_feed_free(feed);
 
 	/* Without --duration, SIGINT stops it cleanly with whole lines. */
