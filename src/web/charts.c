@@ -177,7 +177,7 @@ void web__svg_bars(struct web_buf *b, const char *label, const char *const *name
 				x + 1, MT + (H - MT - MB) - h, bw - 2, h);
 		web__buf_html(b, names[i], strlen(names[i]));
 		web_buf_appendf(b, ": %.0f</title></rect>", vals[i]);
-		if (n <= 8 || i % 2 == 0) {
+		if (n <= 20 || i % 2 == 0) {
 			web_buf_appendf(b,
 					"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
 					"class=\"axis small\">",

@@ -424,18 +424,23 @@ static int lat_bucket(void *ctx, size_t n, const char *const *names, const char 
 	return 0;
 }
 
+/* Short labels, so that every bar of the chart can carry one. */
 static void bucket_names(char names[WEB_HIST_BUCKETS + 1][24], const char *ptrs[])
 {
 	size_t i;
 
 	for (i = 0; i < WEB_HIST_BUCKETS; i++) {
-		char t[20];
+		double ns = (double)web_hist_bounds_ns[i];
 
-		web__fmt_ns((double)web_hist_bounds_ns[i], t, sizeof(t));
-		snprintf(names[i], 24, "≤%s", t);
+		if (ns < 1e6)
+			snprintf(names[i], 24, "%gµs", ns / 1e3);
+		else if (ns < 1e9)
+			snprintf(names[i], 24, "%gms", ns / 1e6);
+		else
+			snprintf(names[i], 24, "%gs", ns / 1e9);
 		ptrs[i] = names[i];
 	}
-	snprintf(names[WEB_HIST_BUCKETS], 24, ">1 s");
+	snprintf(names[WEB_HIST_BUCKETS], 24, ">1s");
 	ptrs[WEB_HIST_BUCKETS] = names[WEB_HIST_BUCKETS];
 }
 
