@@ -145,27 +145,45 @@ static inline void st_ws_close(struct st_ws *w)
 	w->msg = NULL;
 }
 
-/* Sends one masked text frame. */
-static inline int st_ws_send(struct st_ws *w, const char *text)
+/* Sends one masked frame: opcode 1 (text) or 0 (continuation), fin or not. */
+static inline int st_ws_send_frame(struct st_ws *w, const char *text, size_t n, int opcode, int fin)
 {
-	size_t n = strlen(text), h = 0;
+	size_t h = 0;
 	unsigned char *f = malloc(n + 14);
 	const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
-	f[h++] = 0x81;
+	f[h++] = (unsigned char)((fin ? 0x80 : 0) | opcode);
 	if (n < 126) {
 		f[h++] = (unsigned char)(0x80 | n);
-	} else {
+	} else if (n < 65536) {
 		f[h++] = 0x80 | 126;
 		f[h++] = (unsigned char)(n >> 8);
 		f[h++] = (unsigned char)n;
+	} else {
+		f[h++] = 0x80 | 127;
+		for (int k = 7; k >= 0; k--)
+			f[h++] = (unsigned char)((uint64_t)n >> (8 * k));
 	}
 	memcpy(f + h, mask, 4);
 	h += 4;
 	for (size_t k = 0; k < n; k++)
 		f[h + k] = (unsigned char)text[k] ^ mask[k & 3];
-	ssize_t wr = write(w->fd, f, h + n);
+	size_t off = 0;
+	while (off < h + n) {
+		ssize_t wr = write(w->fd, f + off, h + n - off);
+		if (wr <= 0) {
+			free(f);
+			return -1;
+		}
+		off += (size_t)wr;
+	}
 	free(f);
-	return wr == (ssize_t)(h + n) ? 0 : -1;
+	return 0;
+}
+
+/* Sends one masked text frame. */
+static inline int st_ws_send(struct st_ws *w, const char *text)
+{
+	return st_ws_send_frame(w, text, strlen(text), 1, 1);
 }
 
 /* Receives the next text message into w->msg. Returns its length, -1 when

@@ -168,6 +168,36 @@ static void test_subscribe_errors(void **state)
 	kr_decoder_free(d);
 }
 
+/* A request split over fragments is reassembled; one over the 1 MiB cap is
+ * refused with an error and the connection carries on. */
+static void test_fragments_and_oversize(void **state)
+{
+	(void)state;
+	struct kr_decoder *d = kr_decoder_new(0);
+	struct st_ws w;
+	open_client(&w, d, "/v2");
+	const char *a = "{\"method\":\"pi", *b = "ng\",\"req_id\":42}";
+	assert_int_equal(st_ws_send_frame(&w, a, strlen(a), 1, 0), 0);
+	assert_int_equal(st_ws_send_frame(&w, b, strlen(b), 0, 1), 0);
+	assert_int_equal(next_event(&w, d, 5000), 0);
+	assert_int_equal(g_ev->kind, KR_EV_PONG);
+	assert_int_equal(g_ev->pong.req_id, 42);
+	size_t big = (1u << 20) + 100;
+	char *junk = malloc(big);
+	memset(junk, ' ', big);
+	junk[0] = '{';
+	junk[big - 1] = '}';
+	assert_int_equal(st_ws_send_frame(&w, junk, big, 1, 1), 0);
+	free(junk);
+	assert_true(st_ws_recv(&w, 10000) > 0);
+	assert_non_null(strstr(w.msg, "too large"));
+	assert_int_equal(st_ws_send(&w, "{\"method\":\"ping\",\"req_id\":43}"), 0);
+	assert_int_equal(next_event(&w, d, 5000), 0);
+	assert_int_equal(g_ev->pong.req_id, 43);
+	st_ws_close(&w);
+	kr_decoder_free(d);
+}
+
 struct tracked {
 	struct book *b;
 	uint32_t id;
@@ -309,9 +339,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_and_ping),  cmocka_unit_test(test_instrument),
-	    cmocka_unit_test(test_subscribe_errors), cmocka_unit_test(test_books_depth_10),
-	    cmocka_unit_test(test_books_depth_25),   cmocka_unit_test(test_books_depth_1000),
-	    cmocka_unit_test(test_heartbeat),
+	    cmocka_unit_test(test_subscribe_errors), cmocka_unit_test(test_fragments_and_oversize),
+	    cmocka_unit_test(test_books_depth_10),   cmocka_unit_test(test_books_depth_25),
+	    cmocka_unit_test(test_books_depth_1000), cmocka_unit_test(test_heartbeat),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
