@@ -108,14 +108,14 @@ static const int64_t pow10_i64[19] = {1,
 static inline bool decimal(struct cur *c, int scale, int64_t *out)
 {
 	const char *p, *s;
-	int64_t ip = 0, fp = 0;
+	uint64_t ip = 0, fp = 0; /* at most 19 digits each: no overflow */
 	int nd = 0, nf = 0;
 	size_t n;
 
 	ws(c);
 	p = c->p;
 	while (p < c->end && *p >= '0' && *p <= '9' && nd < 19) {
-		ip = ip * 10 + (*p - '0');
+		ip = ip * 10u + (uint64_t)(*p - '0');
 		p++;
 		nd++;
 	}
@@ -124,14 +124,16 @@ static inline bool decimal(struct cur *c, int scale, int64_t *out)
 			/* One digit past scale is enough to send the text to fx_parse. */
 			p++;
 			while (p < c->end && *p >= '0' && *p <= '9' && nf <= scale) {
-				fp = fp * 10 + (*p - '0');
+				fp = fp * 10u + (uint64_t)(*p - '0');
 				p++;
 				nf++;
 			}
 		}
 		if (p < c->end && *p != 'e' && *p != 'E' && *p != '.' && (*p < '0' || *p > '9') &&
 		    (nf > 0 || p[-1] != '.') && nf <= scale && nd + scale <= 18) {
-			*out = ip * pow10_i64[scale] + fp * pow10_i64[scale - nf];
+			/* nd + scale <= 18 digits: below 10^18. */
+			*out = (int64_t)(ip * (uint64_t)pow10_i64[scale] +
+					 fp * (uint64_t)pow10_i64[scale - nf]);
 			c->p = p;
 			return true;
 		}
