@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -18,6 +19,44 @@
 #include "kraken/ws.h"
 
 #define SEC 1000000000ull
+
+/* Allocation counting for the hot path: glibc's allocator under our own
+ * malloc, when no sanitizer owns malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNT_ALLOCS 0
+#endif
+#endif
+#ifndef COUNT_ALLOCS
+#define COUNT_ALLOCS 1
+#endif
+static long n_allocs;
+static bool counting;
+#if COUNT_ALLOCS
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+void *malloc(size_t n)
+{
+	if (counting)
+		n_allocs++;
+	return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t size)
+{
+	if (counting)
+		n_allocs++;
+	return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t n)
+{
+	if (counting)
+		n_allocs++;
+	return __libc_realloc(p, n);
+}
+#endif
 
 /* ---- The captured transport ---- */
 
@@ -548,6 +587,46 @@ static void test_status_and_config(void **state)
 	kr_ws_feed_free(NULL);
 }
 
+/* The hot path (frame -> decode -> book -> checksum -> callback) and a
+ * checksum failure with its resubscription allocate nothing. */
+static void test_no_alloc(void **state)
+{
+	(void)state;
+	if (!COUNT_ALLOCS)
+		skip();
+	static char frames[300][512];
+	static size_t lens[300];
+	struct kr_ws_feed *f = feed_new("BTC/USD,ETH/USD");
+	kr_ws_feed_open(f, 1 * SEC);
+	FEED(f, INSTRUMENTS, 1 * SEC);
+	size_t n = snapshot_of(0, 500000);
+	feed(f, frame, n, 1 * SEC);
+	n = snapshot_of(1, 300000);
+	feed(f, frame, n, 1 * SEC);
+	for (int i = 0; i < 299; i++) {
+		lens[i] = update_of((size_t)(i % 2), i % 2 ? 299999 - i % 7 : 499999 - i % 7,
+				    (int64_t)(i + 1) * 100, 0);
+		assert_true(lens[i] < sizeof frames[i]);
+		memcpy(frames[i], frame, lens[i]);
+	}
+	lens[299] = update_of(0, 499990, 5, 3); /* a bad checksum */
+	memcpy(frames[299], frame, lens[299]);
+	size_t seen = cap.books_seen;
+	n_allocs = 0;
+	counting = true;
+	for (int i = 0; i < 300; i++)
+		kr_ws_feed_frame(f, frames[i], lens[i], 2 * SEC);
+	kr_ws_feed_tick(f, 3 * SEC);
+	counting = false;
+	assert_int_equal(n_allocs, 0);
+	assert_int_equal(cap.books_seen - seen, 299);
+	struct kr_ws_feed_stats st;
+	kr_ws_feed_stats(f, 3 * SEC, 10 * SEC, &st);
+	assert_int_equal(st.checksum_failures, 1);
+	assert_int_equal(st.resubscribes, 1);
+	kr_ws_feed_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +638,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_and_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_alloc, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
