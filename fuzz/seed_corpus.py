@@ -84,3 +84,19 @@ reqs = {
 }
 for k, r in reqs.items():
     write("web", k, r)
+
+# Edge cases: limits the parsers must refuse cleanly.
+write("codec", "edge_nesting", "[" * 70 + "]" * 70)
+write("codec", "edge_numbers", matic + "\n" + snap.replace("0.5666", "0.56660000000000000000000001")
+      .replace("4831.75496356", "1e400"))
+levels = ",".join('{"price":%d.%04d,"qty":1}' % (1 + i // 10000, i % 10000) for i in range(1100))
+write("codec", "edge_levels", matic + '\n{"channel":"book","type":"snapshot","data":[{"symbol":"MATIC/USD",'
+      '"bids":[' + levels + '],"asks":[],"checksum":0,"timestamp":"2023-10-06T17:35:55.440295Z"}]}')
+write("codec", "edge_escapes", '{"channel":"st\\u0061tus","data":[{"system":"on\\"line"}],"type":"update"}')
+write("config", "edge_nul", b"APP_ENV=dev\nAPP_PORT=80\x0080\n")
+write("config", "edge_long", "APP_HOST=" + "a" * 5000 + "\n")
+write("config", "edge_quotes", "APP_HOST=\"unterminated\nLOG_LEVEL='x'y\nexport\n=value\nBAD KEY=1\n")
+write("web", "edge_long_header", "GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + "a" * 70000 + "\r\n\r\n")
+write("web", "edge_body_too_big", "POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" + "a" * 70000)
+write("web", "edge_bad_chunks", "POST /control/kill HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "fffffffffffffffff\r\nx\r\n")

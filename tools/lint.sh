@@ -21,6 +21,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+for c in ${only//,/ }; do
+	case "$c" in
+	format|banned|layering|cppcheck|secrets) ;;
+	*) echo "lint: unknown check '$c' (format, banned, layering, cppcheck, secrets)" >&2; exit 2 ;;
+	esac
+done
+
 failed=()
 want() { [[ ",$only," == *",$1,"* ]]; }
 step() { # name, command...

@@ -217,7 +217,10 @@ def scan_history(repo, report):
             path = None
             continue
         if raw.startswith(b"+++ "):
-            name = raw[4:].decode("utf-8", "surrogateescape")
+            name = raw[4:].decode("utf-8", "surrogateescape").rstrip("\t")
+            if name.startswith('"') and name.endswith('"'):
+                # git quotes names with unusual bytes, C style
+                name = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
             path = None if name == "/dev/null" else (name[2:] if name.startswith("b/") else name)
             if path and is_env_file(path):
                 report.add("commit " + commit, path, 1, "env-file", "", "a .env file committed")
