@@ -112,7 +112,9 @@ static void finish_cycle(struct replay *r, const char *why_dropped)
 		replay__count_add(
 		    p->misses, &p->n_misses, REPLAY__MAX_REASONS,
 		    why_dropped ? why_dropped
-				: (strcmp(outcome, "failed") == 0 ? "partial fill" : "not filled"));
+				: (strcmp(outcome, "failed") == 0
+				       ? "a later leg did not fill completely"
+				       : "leg 1 not filled at its limit by order time + latency"));
 	if (p->n_cycles < REPLAY__MAX_CYCLES) {
 		struct replay__cycle *c = &p->cycles[p->n_cycles++];
 		c->opp_id = r->cur.id;
