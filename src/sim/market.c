@@ -1,5 +1,6 @@
 /* The market: one truth book per pair (struct book at SIM_BOOK_DEPTH), moved
- * by a seeded random walk of the assets' values, by replayed recordings, by
+ * by a seeded random walk of the assets' values, by replayed recordings
+ * (replay.c), by
  * arbitrage windows and by fills (sim__book_consume). Every change goes
  * through one path: build the new sides in scratch arrays, diff them against
  * the truth, apply the diff as a book update, mark the pair dirty; ws_public.c
@@ -69,10 +70,8 @@ static bool better(char side, int64_t a, int64_t b)
 	return side == 'b' ? a > b : a < b;
 }
 
-/* Sets price to qty in a best-first array of n levels (cap entries); qty 0
- * removes it. Returns the new count. */
-static size_t side_set(char side, struct book_level *lv, size_t n, size_t cap, int64_t price,
-		       int64_t qty)
+size_t sim__side_set(char side, struct book_level *lv, size_t n, size_t cap, int64_t price,
+		     int64_t qty)
 {
 	size_t i = 0;
 	while (i < n && better(side, lv[i].price, price))
@@ -128,8 +127,7 @@ size_t sim__top(const struct sim *s, size_t pair, char side, struct book_level *
 	return n;
 }
 
-/* Replaces pair i's truth with the scratch sides (nb bids, na asks). */
-static void commit(struct sim *s, size_t i, size_t nb, size_t na)
+void sim__commit(struct sim *s, size_t i, size_t nb, size_t na)
 {
 	struct sim_pair *p = &s->pairs[i];
 	size_t ob = sim__top(s, i, 'b', s->old_bids, SIM_BOOK_DEPTH);
@@ -221,9 +219,9 @@ static void walk_update(struct sim *s, size_t i)
 	memmove(asks, asks + cut, (na - cut) * sizeof(*asks));
 	na -= cut;
 	if (nb == 0 || bids[0].price != bb)
-		nb = side_set('b', bids, nb, cap, bb, rand_qty(s, p));
+		nb = sim__side_set('b', bids, nb, cap, bb, rand_qty(s, p));
 	if (na == 0 || asks[0].price != ba)
-		na = side_set('a', asks, na, cap, ba, rand_qty(s, p));
+		na = sim__side_set('a', asks, na, cap, ba, rand_qty(s, p));
 
 	unsigned ops = 1 + (unsigned)(sim__rand(&p->rng) % 3);
 	for (unsigned o = 0; o < ops; o++) {
@@ -238,7 +236,7 @@ static void walk_update(struct sim *s, size_t i)
 		} else if (r < 0.75) {
 			if (*n > 2) {
 				size_t k = 1 + (size_t)(sim__rand(&p->rng) % (*n - 1));
-				*n = side_set(side, lv, *n, cap, lv[k].price, 0);
+				*n = sim__side_set(side, lv, *n, cap, lv[k].price, 0);
 			}
 		} else {
 			int64_t j = 1 + (int64_t)(sim__rand(&p->rng) % (p->levels + 1));
@@ -246,7 +244,7 @@ static void walk_update(struct sim *s, size_t i)
 			/* Off the grid by a random number of increments, as real books are. */
 			px += (side == 'b' ? -1 : 1) * (int64_t)(sim__rand(&p->rng) % 3) * inc;
 			if (px > 0)
-				*n = side_set(side, lv, *n, cap, px, rand_qty(s, p));
+				*n = sim__side_set(side, lv, *n, cap, px, rand_qty(s, p));
 		}
 	}
 	while (nb > maxn)
@@ -254,10 +252,10 @@ static void walk_update(struct sim *s, size_t i)
 	while (na > maxn)
 		na--;
 	while (nb < p->levels && bids[nb - 1].price - step > 0)
-		nb = side_set('b', bids, nb, cap, bids[nb - 1].price - step, rand_qty(s, p));
+		nb = sim__side_set('b', bids, nb, cap, bids[nb - 1].price - step, rand_qty(s, p));
 	while (na < p->levels)
-		na = side_set('a', asks, na, cap, asks[na - 1].price + step, rand_qty(s, p));
-	commit(s, i, nb, na);
+		na = sim__side_set('a', asks, na, cap, asks[na - 1].price + step, rand_qty(s, p));
+	sim__commit(s, i, nb, na);
 }
 
 int sim__book_consume(struct sim *s, size_t i, char side, int64_t limit_price, int64_t qty)
@@ -274,176 +272,10 @@ int sim__book_consume(struct sim *s, size_t i, char side, int64_t limit_price, i
 			break;
 		int64_t take = lv[0].qty < qty ? lv[0].qty : qty;
 		qty -= take;
-		*n = side_set(side, lv, *n, 2 * SIM_BOOK_DEPTH, lv[0].price, lv[0].qty - take);
+		*n = sim__side_set(side, lv, *n, 2 * SIM_BOOK_DEPTH, lv[0].price, lv[0].qty - take);
 	}
-	commit(s, i, nb, na);
+	sim__commit(s, i, nb, na);
 	return 0;
-}
-
-/* ---- Replay of a recording ---- */
-
-static int add_levels(const struct sim_json *j, int arr, int pscale, int qscale,
-		      struct book_level **out, uint32_t *n)
-{
-	if (!sim__json_is_array(j, arr))
-		return ERR_SCHEMA;
-	int cnt = j->tok[arr].size;
-	*out = calloc(cnt > 0 ? (size_t)cnt : 1, sizeof(**out));
-	if (!*out)
-		return ERR_NOMEM;
-	*n = 0;
-	for (int k = 0; k < cnt; k++) {
-		int e = sim__json_elem(j, arr, k);
-		struct book_level l;
-		if (sim__json_fixed(j, sim__json_get(j, e, "price"), pscale, &l.price) != 0 ||
-		    sim__json_fixed(j, sim__json_get(j, e, "qty"), qscale, &l.qty) != 0)
-			return ERR_SCHEMA;
-		(*out)[(*n)++] = l;
-	}
-	return 0;
-}
-
-int sim__replay_load(struct sim *s, size_t idx, const char *path, struct err_info *info)
-{
-	struct sim_pair *p = &s->pairs[idx];
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
-	int rc = 0;
-	int64_t t0 = 0;
-	size_t lineno = 0, skipped = 0;
-	if (!f)
-		return err_set(info, ERR_INVALID, "scenario: replay file %s: cannot open", path);
-	p->replay = calloc(1, sizeof(*p->replay));
-	if (!p->replay) {
-		rc = err_set(info, ERR_NOMEM, "scenario: replay: out of memory");
-		goto cleanup;
-	}
-	struct sim_replay *r = p->replay;
-	size_t cap = 0;
-	while ((len = getline(&line, &lcap, f)) > 0) {
-		struct sim_json j;
-		lineno++;
-		if (sim__json_parse(&j, line, (size_t)len) != 0) {
-			skipped++;
-			continue;
-		}
-		int msg = sim__json_get(&j, 0, "msg");
-		int ts = sim__json_get(&j, 0, "recv_ts");
-		if (msg < 0)
-			msg = 0;
-		int data = sim__json_elem(&j, sim__json_get(&j, msg, "data"), 0);
-		int type = sim__json_get(&j, msg, "type");
-		if (!sim__json_is(&j, sim__json_get(&j, msg, "channel"), "book") ||
-		    !sim__json_is(&j, sim__json_get(&j, data, "symbol"), p->kp.symbol)) {
-			sim__json_release(&j);
-			continue;
-		}
-		if (r->n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			struct sim_replay_ev *ne = realloc(r->ev, nc * sizeof(*ne));
-			if (!ne) {
-				sim__json_release(&j);
-				rc = err_set(info, ERR_NOMEM, "scenario: replay: out of memory");
-				goto cleanup;
-			}
-			r->ev = ne;
-			cap = nc;
-		}
-		struct sim_replay_ev *ev = &r->ev[r->n];
-		memset(ev, 0, sizeof(*ev));
-		ev->snapshot = sim__json_is(&j, type, "snapshot");
-		int64_t t = 0;
-		char tbuf[64];
-		if (ts >= 0 && sim__json_str(&j, ts, tbuf, sizeof(tbuf)) == 0 &&
-		    clock_parse_rfc3339(tbuf, strlen(tbuf), &t) == 0) {
-			if (r->n == 0)
-				t0 = t;
-			ev->tick = t > t0 ? (uint64_t)((t - t0) / 1000000 / SIM_TICK_MS) : 0;
-		} else {
-			ev->tick = (uint64_t)((double)r->n * 1000.0 / (p->ups > 0 ? p->ups : 5) /
-					      SIM_TICK_MS);
-		}
-		int e1 = add_levels(&j, sim__json_get(&j, data, "bids"), p->kp.price_precision,
-				    p->kp.qty_precision, &ev->bids, &ev->n_bids);
-		int e2 = add_levels(&j, sim__json_get(&j, data, "asks"), p->kp.price_precision,
-				    p->kp.qty_precision, &ev->asks, &ev->n_asks);
-		sim__json_release(&j);
-		if (e1 != 0 || e2 != 0) {
-			free(ev->bids);
-			free(ev->asks);
-			rc = err_set(
-			    info, ERR_SCHEMA,
-			    "scenario: replay %s line %zu: a %s level does not fit the pair's "
-			    "precision",
-			    path, lineno, p->kp.symbol);
-			goto cleanup;
-		}
-		if (ev->snapshot) {
-			unsigned d = ev->n_bids > ev->n_asks ? ev->n_bids : ev->n_asks;
-			if (d > r->depth)
-				r->depth = d;
-		}
-		r->n++;
-	}
-	if (r->n == 0 || !r->ev[0].snapshot) {
-		rc =
-		    err_set(info, ERR_SCHEMA,
-			    "scenario: replay %s: no book snapshot for %s at the start (%zu lines, "
-			    "%zu unreadable)",
-			    path, p->kp.symbol, lineno, skipped);
-		goto cleanup;
-	}
-	if (r->depth < 10)
-		r->depth = 10;
-cleanup:
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-static void replay_free(struct sim_replay *r)
-{
-	if (!r)
-		return;
-	for (size_t k = 0; k < r->n; k++) {
-		free(r->ev[k].bids);
-		free(r->ev[k].asks);
-	}
-	free(r->ev);
-	free(r);
-}
-
-static void replay_step(struct sim *s, size_t i)
-{
-	struct sim_pair *p = &s->pairs[i];
-	struct sim_replay *r = p->replay;
-	const size_t cap = 2 * SIM_BOOK_DEPTH;
-	while (r->next < r->n && r->start_tick + r->ev[r->next].tick <= s->tick) {
-		const struct sim_replay_ev *ev = &r->ev[r->next++];
-		size_t nb = 0, na = 0;
-		if (!ev->snapshot) {
-			nb = sim__top(s, i, 'b', s->scratch_bids, SIM_BOOK_DEPTH);
-			na = sim__top(s, i, 'a', s->scratch_asks, SIM_BOOK_DEPTH);
-		}
-		for (uint32_t k = 0; k < ev->n_bids; k++)
-			nb = side_set('b', s->scratch_bids, nb, cap, ev->bids[k].price,
-				      ev->bids[k].qty);
-		for (uint32_t k = 0; k < ev->n_asks; k++)
-			na = side_set('a', s->scratch_asks, na, cap, ev->asks[k].price,
-				      ev->asks[k].qty);
-		if (nb > r->depth)
-			nb = r->depth;
-		if (na > r->depth)
-			na = r->depth;
-		commit(s, i, nb, na);
-	}
-	if (r->next >= r->n) {
-		/* Loop after a one-second pause, from the first snapshot. */
-		r->next = 0;
-		r->start_tick = s->tick + 1000 / SIM_TICK_MS;
-	}
 }
 
 /* ---- Windows ---- */
@@ -589,7 +421,7 @@ void sim__market_tick(struct sim *s)
 	for (size_t i = 0; i < s->n_pairs; i++) {
 		struct sim_pair *p = &s->pairs[i];
 		if (p->replay) {
-			replay_step(s, i);
+			sim__replay_step(s, i);
 			continue;
 		}
 		p->acc += p->ups * SIM_TICK_MS / 1000.0;
@@ -623,7 +455,7 @@ int sim__market_init(struct sim *s, struct err_info *info)
 			return info ? info->code : ERR_NOMEM;
 		p->rng = s->seed * 0x9e3779b97f4a7c15ull + i + 1;
 		if (p->replay)
-			replay_step(s, i);
+			sim__replay_step(s, i);
 		else
 			walk_update(s, i);
 		p->dirty = false;
@@ -637,7 +469,7 @@ void sim__market_free(struct sim *s)
 	for (size_t i = 0; i < SIM_MAX_PAIRS; i++) {
 		book_free(s->pairs[i].book);
 		s->pairs[i].book = NULL;
-		replay_free(s->pairs[i].replay);
+		sim__replay_free(s->pairs[i].replay);
 		s->pairs[i].replay = NULL;
 	}
 	free(s->scratch_bids);

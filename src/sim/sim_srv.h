@@ -211,9 +211,19 @@ enum kr_system_status sim__status_parse(const char *v);
 int sim__cycle_resolve(struct sim *s, char ids[][KR_ASSET_MAX], int n, int *out,
 		       struct err_info *info);
 
-/* market.c, under the lock. */
-/* Reads the book messages for pair idx's symbol from a recording. */
+/* market.c and replay.c, under the lock. */
+/* replay.c: reads the book messages for pair idx's symbol from a recording
+ * into pairs[idx].replay; applies the events due at the current tick. */
 int sim__replay_load(struct sim *s, size_t idx, const char *path, struct err_info *info);
+void sim__replay_step(struct sim *s, size_t i);
+void sim__replay_free(struct sim_replay *r);
+/* Sets price to qty in a best-first array of n levels (cap entries); qty 0
+ * removes it. Returns the new count. */
+size_t sim__side_set(char side, struct book_level *lv, size_t n, size_t cap, int64_t price,
+		     int64_t qty);
+/* Replaces pair i's truth with the scratch sides (nb bids, na asks): diffs,
+ * applies the diff to the book, marks the pair dirty. */
+void sim__commit(struct sim *s, size_t i, size_t nb, size_t na);
 int sim__market_init(struct sim *s, struct err_info *info);
 void sim__market_free(struct sim *s);
 /* Advances the market by one tick: the asset walk, windows, scheduled
@@ -237,7 +247,28 @@ double sim__pair_mid(const struct sim *s, size_t i);
 /* One side's top levels, best first, at most cap. */
 size_t sim__top(const struct sim *s, size_t pair, char side, struct book_level *out, size_t cap);
 
-/* ws_public.c, on the service thread with the lock held. */
+/* ws_public.c and ws_book.c, on the service thread with the lock held. */
+struct sim_req {
+	char method[32];
+	bool has_req_id;
+	char req_id[24]; /* the integer's text, echoed as it came */
+	int64_t time_in;
+};
+/* A reply in s->out: {"method":M[,"req_id":N] ... then time_in, time_out}. */
+void sim__reply_head(struct sim_buf *b, const struct sim_req *r, const char *method);
+void sim__reply_tail(struct sim_buf *b, const struct sim_req *r);
+/* Queues an error reply; symbol may be NULL; err has no '"' or '\\'. */
+void sim__reply_error(struct sim_conn *c, const struct sim_req *r, const char *method,
+		      const char *err, const char *symbol);
+/* Queues what s->out holds on c. */
+void sim__send_out(struct sim_conn *c);
+struct sim_sub *sim__sub_find(struct sim_conn *c, size_t pair);
+void sim__sub_free(struct sim_sub *u);
+void sim__send_instrument(struct sim_conn *c);
+void sim__book_subscribe(struct sim_conn *c, const struct sim_req *r, const char *symbol,
+			 unsigned depth, bool snapshot);
+void sim__book_unsubscribe(struct sim_conn *c, const struct sim_req *r, const char *symbol,
+			   unsigned depth);
 int sim__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, struct sim_pss *pss,
 		     void *in, size_t len);
 /* Publishes what changed in every dirty book to its subscribers. */

@@ -87,7 +87,7 @@ int sim__conn_send(struct sim_conn *c, const char *msg, size_t len)
 	return 0;
 }
 
-static void send_out(struct sim_conn *c)
+void sim__send_out(struct sim_conn *c)
 {
 	struct sim *s = c->s;
 	if (s->out.oom) {
@@ -121,7 +121,7 @@ static void send_status(struct sim_conn *c)
 			"\"connection_id\":%llu,\"system\":\"%s\",\"version\":\"2.0.0\"}],"
 			"\"type\":\"update\"}",
 			(unsigned long long)c->id, status_str(c->s->status));
-	send_out(c);
+	sim__send_out(c);
 }
 
 void sim__broadcast_status(struct sim *s)
@@ -175,14 +175,7 @@ void sim__fault_apply(struct sim *s, const struct sim_fault *f)
 
 /* ---- Replies ---- */
 
-struct req {
-	char method[32];
-	bool has_req_id;
-	char req_id[24]; /* the integer's text, echoed as it came */
-	int64_t time_in;
-};
-
-static void reply_head(struct sim_buf *b, const struct req *r, const char *method)
+void sim__reply_head(struct sim_buf *b, const struct sim_req *r, const char *method)
 {
 	sim__buf_reset(b);
 	sim__buf_printf(b, "{\"method\":\"%s\"", method);
@@ -190,7 +183,7 @@ static void reply_head(struct sim_buf *b, const struct req *r, const char *metho
 		sim__buf_printf(b, ",\"req_id\":%s", r->req_id);
 }
 
-static void reply_tail(struct sim_buf *b, const struct req *r)
+void sim__reply_tail(struct sim_buf *b, const struct sim_req *r)
 {
 	sim__buf_str(b, ",\"time_in\":");
 	sim__buf_time(b, r->time_in);
@@ -200,192 +193,21 @@ static void reply_tail(struct sim_buf *b, const struct req *r)
 }
 
 /* An error reply; symbol may be NULL. err must not contain '"' or '\\'. */
-static void reply_error(struct sim_conn *c, const struct req *r, const char *method,
-			const char *err, const char *symbol)
+void sim__reply_error(struct sim_conn *c, const struct sim_req *r, const char *method,
+		      const char *err, const char *symbol)
 {
 	struct sim_buf *b = &c->s->out;
 	c->s->bad_requests++;
-	reply_head(b, r, method[0] ? method : "unknown");
+	sim__reply_head(b, r, method[0] ? method : "unknown");
 	sim__buf_printf(b, ",\"error\":\"%s\",\"success\":false", err);
 	if (symbol)
 		sim__buf_printf(b, ",\"symbol\":\"%s\"", symbol);
-	reply_tail(b, r);
-	send_out(c);
-}
-
-static void levels_json(struct sim_buf *b, const struct book_level *lv, size_t n,
-			const struct kr_pair *kp)
-{
-	sim__buf_str(b, "[");
-	for (size_t k = 0; k < n; k++) {
-		sim__buf_str(b, k ? ",{\"price\":" : "{\"price\":");
-		sim__buf_fixed(b, lv[k].price, kp->price_precision);
-		sim__buf_str(b, ",\"qty\":");
-		sim__buf_fixed(b, lv[k].qty, kp->qty_precision);
-		sim__buf_str(b, "}");
-	}
-	sim__buf_str(b, "]");
-}
-
-static void send_book(struct sim_conn *c, const struct kr_pair *kp, bool snapshot,
-		      const struct book_level *bids, size_t nb, const struct book_level *asks,
-		      size_t na, uint32_t checksum)
-{
-	struct sim_buf *b = &c->s->out;
-	sim__buf_reset(b);
-	sim__buf_printf(
-	    b, "{\"channel\":\"book\",\"type\":\"%s\",\"data\":[{\"symbol\":\"%s\",\"bids\":",
-	    snapshot ? "snapshot" : "update", kp->symbol);
-	levels_json(b, bids, nb, kp);
-	sim__buf_str(b, ",\"asks\":");
-	levels_json(b, asks, na, kp);
-	sim__buf_printf(b, ",\"checksum\":%u,\"timestamp\":", checksum);
-	sim__buf_time(b, clock_wall_ns());
-	sim__buf_str(b, "}]}");
-	send_out(c);
-}
-
-static uint32_t top_checksum(const struct book_level *bids, size_t nb,
-			     const struct book_level *asks, size_t na)
-{
-	return book_checksum_levels(asks, na < BOOK_CHECKSUM_LEVELS ? na : BOOK_CHECKSUM_LEVELS,
-				    bids, nb < BOOK_CHECKSUM_LEVELS ? nb : BOOK_CHECKSUM_LEVELS);
-}
-
-static struct sim_sub *find_sub(struct sim_conn *c, size_t pair)
-{
-	for (struct sim_sub *u = c->subs; u; u = u->next)
-		if (u->pair == pair)
-			return u;
-	return NULL;
-}
-
-static void free_sub(struct sim_sub *u)
-{
-	free(u->bids);
-	free(u->asks);
-	free(u);
-}
-
-static void send_instrument(struct sim_conn *c)
-{
-	struct sim *s = c->s;
-	struct sim_buf *b = &s->out;
-	sim__buf_reset(b);
-	sim__buf_str(b, "{\"channel\":\"instrument\",\"type\":\"snapshot\",\"data\":{\"assets\":[");
-	for (size_t a = 0; a < s->n_assets; a++) {
-		int prec = 4;
-		for (size_t i = 0; i < s->n_pairs; i++)
-			if (s->pairs[i].base == (int)a && s->pairs[i].kp.qty_precision > prec)
-				prec = s->pairs[i].kp.qty_precision;
-		sim__buf_printf(b,
-				"%s{\"id\":\"%s\",\"status\":\"enabled\",\"precision\":%d,"
-				"\"precision_display\":%d,\"borrowable\":false,"
-				"\"collateral_value\":0.0,\"margin_rate\":0.0}",
-				a ? "," : "", s->assets[a].id, prec, prec > 5 ? 5 : prec);
-	}
-	sim__buf_str(b, "],\"pairs\":[");
-	for (size_t i = 0; i < s->n_pairs; i++) {
-		const struct kr_pair *k = &s->pairs[i].kp;
-		sim__buf_printf(
-		    b,
-		    "%s{\"symbol\":\"%s\",\"base\":\"%s\",\"quote\":\"%s\",\"status\":\"%s\","
-		    "\"qty_precision\":%d,\"qty_increment\":",
-		    i ? "," : "", k->symbol, k->base, k->quote, kr_pair_status_str(k->status),
-		    k->qty_precision);
-		sim__buf_fixed(b, k->qty_increment, k->qty_precision);
-		sim__buf_printf(b,
-				",\"price_precision\":%d,\"cost_precision\":%d,"
-				"\"marginable\":false,\"has_index\":false,\"cost_min\":",
-				k->price_precision, k->cost_precision);
-		sim__buf_fixed(b, k->cost_min, k->cost_precision);
-		sim__buf_str(b, ",\"tick_size\":");
-		sim__buf_fixed(b, k->price_increment, k->price_precision);
-		sim__buf_str(b, ",\"price_increment\":");
-		sim__buf_fixed(b, k->price_increment, k->price_precision);
-		sim__buf_str(b, ",\"qty_min\":");
-		sim__buf_fixed(b, k->qty_min, k->qty_precision);
-		sim__buf_str(b, "}");
-	}
-	sim__buf_str(b, "]}}");
-	send_out(c);
-}
-
-static void book_ack(struct sim_conn *c, const struct req *r, const char *method,
-		     const char *symbol, unsigned depth, bool snapshot)
-{
-	struct sim_buf *b = &c->s->out;
-	reply_head(b, r, method);
-	sim__buf_printf(b,
-			",\"result\":{\"channel\":\"book\",\"depth\":%u,\"snapshot\":%s,"
-			"\"symbol\":\"%s\"},\"success\":true",
-			depth, snapshot ? "true" : "false", symbol);
-	reply_tail(b, r);
-	send_out(c);
-}
-
-static void book_subscribe(struct sim_conn *c, const struct req *r, const char *symbol,
-			   unsigned depth, bool snapshot)
-{
-	struct sim *s = c->s;
-	char err[96];
-	long pi = sim__pair_find(s, symbol);
-	if (pi < 0) {
-		snprintf(err, sizeof(err), "Currency pair not supported %s", symbol);
-		reply_error(c, r, "subscribe", err, symbol);
-		return;
-	}
-	if (find_sub(c, (size_t)pi)) {
-		reply_error(c, r, "subscribe", "Already subscribed", symbol);
-		return;
-	}
-	struct sim_sub *u = calloc(1, sizeof(*u));
-	if (u) {
-		u->bids = calloc(depth, sizeof(*u->bids));
-		u->asks = calloc(depth, sizeof(*u->asks));
-	}
-	if (!u || !u->bids || !u->asks) {
-		if (u)
-			free_sub(u);
-		reply_error(c, r, "subscribe", "EGeneral:Internal error", symbol);
-		return;
-	}
-	u->pair = (size_t)pi;
-	u->depth = depth;
-	u->n_bids = sim__top(s, u->pair, 'b', u->bids, depth);
-	u->n_asks = sim__top(s, u->pair, 'a', u->asks, depth);
-	u->next = c->subs;
-	c->subs = u;
-	book_ack(c, r, "subscribe", symbol, depth, snapshot);
-	if (snapshot)
-		send_book(c, &s->pairs[pi].kp, true, u->bids, u->n_bids, u->asks, u->n_asks,
-			  top_checksum(u->bids, u->n_bids, u->asks, u->n_asks));
-}
-
-static void book_unsubscribe(struct sim_conn *c, const struct req *r, const char *symbol,
-			     unsigned depth)
-{
-	long pi = sim__pair_find(c->s, symbol);
-	char err[96];
-	if (pi < 0) {
-		snprintf(err, sizeof(err), "Currency pair not supported %s", symbol);
-		reply_error(c, r, "unsubscribe", err, symbol);
-		return;
-	}
-	for (struct sim_sub **pp = &c->subs; *pp; pp = &(*pp)->next) {
-		if ((*pp)->pair == (size_t)pi) {
-			struct sim_sub *u = *pp;
-			*pp = u->next;
-			book_ack(c, r, "unsubscribe", symbol, depth ? depth : u->depth, true);
-			free_sub(u);
-			return;
-		}
-	}
-	reply_error(c, r, "unsubscribe", "Subscription Not Found", symbol);
+	sim__reply_tail(b, r);
+	sim__send_out(c);
 }
 
 /* Returns true when handled, false to hand the request to the private side. */
-static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const struct req *r,
+static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const struct sim_req *r,
 			     bool unsub)
 {
 	const char *m = unsub ? "unsubscribe" : "subscribe";
@@ -394,7 +216,7 @@ static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const
 	char channel[32] = "";
 	if (!sim__json_is_object(j, params) || !sim__json_is_string(j, ch) ||
 	    sim__json_str(j, ch, channel, sizeof(channel)) != 0) {
-		reply_error(c, r, m, "EGeneral:Invalid arguments", NULL);
+		sim__reply_error(c, r, m, "EGeneral:Invalid arguments", NULL);
 		return true;
 	}
 	if (strcmp(channel, "instrument") == 0) {
@@ -404,19 +226,19 @@ static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const
 			c->instrument = true;
 		}
 		struct sim_buf *b = &c->s->out;
-		reply_head(b, r, m);
+		sim__reply_head(b, r, m);
 		sim__buf_str(b, ",\"result\":{\"channel\":\"instrument\",\"snapshot\":true,"
 				"\"warnings\":[\"tick_size is deprecated, use price_increment\"]},"
 				"\"success\":true");
-		reply_tail(b, r);
-		send_out(c);
+		sim__reply_tail(b, r);
+		sim__send_out(c);
 		bool snap = true;
 		int st = sim__json_get(j, params, "snapshot");
 		if (st >= 0 && sim__json_bool(j, st, &snap) != 0) {
 			snap = true;
 		}
 		if (!unsub && snap)
-			send_instrument(c);
+			sim__send_instrument(c);
 		return true;
 	}
 	if (strcmp(channel, "book") != 0) {
@@ -427,12 +249,12 @@ static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const
 		for (char *q = err; *q; q++)
 			if (*q == '"' || *q == '\\')
 				*q = '?';
-		reply_error(c, r, m, err, NULL);
+		sim__reply_error(c, r, m, err, NULL);
 		return true;
 	}
 	int syms = sim__json_get(j, params, "symbol");
 	if (!sim__json_is_array(j, syms) || j->tok[syms].size == 0) {
-		reply_error(c, r, m, "EGeneral:Invalid arguments:symbol", NULL);
+		sim__reply_error(c, r, m, "EGeneral:Invalid arguments:symbol", NULL);
 		return true;
 	}
 	unsigned depth = 10;
@@ -455,17 +277,17 @@ static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const
 		int e = sim__json_elem(j, syms, k);
 		if (!sim__json_is_string(j, e) || sim__json_str(j, e, sym, sizeof(sym)) != 0 ||
 		    strchr(sym, '\\')) {
-			reply_error(c, r, m, "EGeneral:Invalid arguments:symbol", NULL);
+			sim__reply_error(c, r, m, "EGeneral:Invalid arguments:symbol", NULL);
 			continue;
 		}
 		if (!depth_ok)
-			reply_error(c, r, m, "EGeneral:Invalid arguments:depth", sym);
+			sim__reply_error(c, r, m, "EGeneral:Invalid arguments:depth", sym);
 		else if (!snapshot_ok)
-			reply_error(c, r, m, "EGeneral:Invalid arguments:snapshot", sym);
+			sim__reply_error(c, r, m, "EGeneral:Invalid arguments:snapshot", sym);
 		else if (unsub)
-			book_unsubscribe(c, r, sym, dt >= 0 ? depth : 0);
+			sim__book_unsubscribe(c, r, sym, dt >= 0 ? depth : 0);
 		else
-			book_subscribe(c, r, sym, depth, snapshot);
+			sim__book_subscribe(c, r, sym, depth, snapshot);
 	}
 	return true;
 }
@@ -473,14 +295,14 @@ static bool handle_subscribe(struct sim_conn *c, const struct sim_json *j, const
 static void handle_frame(struct sim_conn *c, const char *frame, size_t len)
 {
 	struct sim *s = c->s;
-	struct req r = {.time_in = clock_wall_ns()};
+	struct sim_req r = {.time_in = clock_wall_ns()};
 	struct sim_json j;
 	if (sim__json_parse(&j, frame, len) != 0 || !sim__json_is_object(&j, 0)) {
 		if (j.tok)
 			sim__json_release(&j);
 		LOG_DEBUG("sim", "malformed request", "conn=%llu len=%zu",
 			  (unsigned long long)c->id, len);
-		reply_error(c, &r, "", "EGeneral:Invalid arguments", NULL);
+		sim__reply_error(c, &r, "", "EGeneral:Invalid arguments", NULL);
 		return;
 	}
 	int m = sim__json_get(&j, 0, "method");
@@ -493,17 +315,17 @@ static void handle_frame(struct sim_conn *c, const char *frame, size_t len)
 	}
 	if (!sim__json_is_string(&j, m) || sim__json_str(&j, m, r.method, sizeof(r.method)) != 0 ||
 	    strchr(r.method, '\\')) {
-		reply_error(c, &r, "", "EGeneral:Invalid arguments:method", NULL);
+		sim__reply_error(c, &r, "", "EGeneral:Invalid arguments:method", NULL);
 		goto cleanup;
 	}
 	if (rid >= 0 && !r.has_req_id) {
-		reply_error(c, &r, r.method, "EGeneral:Invalid arguments:req_id", NULL);
+		sim__reply_error(c, &r, r.method, "EGeneral:Invalid arguments:req_id", NULL);
 		goto cleanup;
 	}
 	if (strcmp(r.method, "ping") == 0) {
-		reply_head(&s->out, &r, "pong");
-		reply_tail(&s->out, &r);
-		send_out(c);
+		sim__reply_head(&s->out, &r, "pong");
+		sim__reply_tail(&s->out, &r);
+		sim__send_out(c);
 		goto cleanup;
 	}
 	if (strcmp(r.method, "subscribe") == 0 || strcmp(r.method, "unsubscribe") == 0) {
@@ -513,54 +335,9 @@ static void handle_frame(struct sim_conn *c, const char *frame, size_t len)
 	if (c->priv && s->priv_ops && s->priv_ops->on_request &&
 	    s->priv_ops->on_request(s, c, frame, len) != ERR_NOTFOUND)
 		goto cleanup;
-	reply_error(c, &r, r.method, "EGeneral:Invalid arguments:method", NULL);
+	sim__reply_error(c, &r, r.method, "EGeneral:Invalid arguments:method", NULL);
 cleanup:
 	sim__json_release(&j);
-}
-
-/* ---- Publishing ---- */
-
-void sim__publish(struct sim *s)
-{
-	if (sim__stalled(s))
-		return;
-	for (size_t i = 0; i < s->n_pairs; i++) {
-		struct sim_pair *p = &s->pairs[i];
-		if (!p->dirty)
-			continue;
-		p->dirty = false;
-		size_t tb = sim__top(s, i, 'b', s->old_bids, SIM_BOOK_DEPTH);
-		size_t ta = sim__top(s, i, 'a', s->old_asks, SIM_BOOK_DEPTH);
-		uint32_t sum = top_checksum(s->old_bids, tb, s->old_asks, ta);
-		bool corrupted = false;
-		for (struct sim_conn *c = s->conns; c; c = c->next) {
-			struct sim_sub *u = find_sub(c, i);
-			if (!u || c->closing)
-				continue;
-			size_t nb = tb < u->depth ? tb : u->depth;
-			size_t na = ta < u->depth ? ta : u->depth;
-			size_t db = sim__diff_side('b', u->bids, u->n_bids, s->old_bids, nb,
-						   u->depth, s->view_bids);
-			size_t da = sim__diff_side('a', u->asks, u->n_asks, s->old_asks, na,
-						   u->depth, s->view_asks);
-			if (db == 0 && da == 0)
-				continue;
-			uint32_t wire = sum;
-			if (p->corrupt) {
-				wire = sum ^ 0x5a5a5a5au;
-				corrupted = true;
-			}
-			send_book(c, &p->kp, false, s->view_bids, db, s->view_asks, da, wire);
-			memcpy(u->bids, s->old_bids, nb * sizeof(*u->bids));
-			memcpy(u->asks, s->old_asks, na * sizeof(*u->asks));
-			u->n_bids = nb;
-			u->n_asks = na;
-		}
-		if (corrupted) {
-			p->corrupt = false;
-			LOG_INFO("sim", "fault: corrupt checksum sent", "symbol=%s", p->kp.symbol);
-		}
-	}
 }
 
 void sim__heartbeats(struct sim *s)
@@ -601,7 +378,7 @@ static void conn_release(struct sim_conn *c)
 	while (c->subs) {
 		struct sim_sub *u = c->subs;
 		c->subs = u->next;
-		free_sub(u);
+		sim__sub_free(u);
 	}
 	while (c->head) {
 		struct sim_msg *m = c->head;
@@ -671,9 +448,10 @@ int sim__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, struct s
 		}
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
 			if (c->rx_drop) {
-				struct req r = {.time_in = clock_wall_ns()};
-				reply_error(c, &r, "",
-					    "EGeneral:Invalid arguments:request too large", NULL);
+				struct sim_req r = {.time_in = clock_wall_ns()};
+				sim__reply_error(c, &r, "",
+						 "EGeneral:Invalid arguments:request too large",
+						 NULL);
 			} else {
 				handle_frame(c, c->rx, c->rx_len);
 			}
