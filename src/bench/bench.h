@@ -42,7 +42,8 @@ struct bench_verify_result {
 	uint64_t checksum_mismatch;   /* ... and did not (book_end ERR_CHECKSUM) */
 	uint64_t book_errors;	      /* book_end ERR_FULL or ERR_RANGE */
 	uint64_t unverified;	      /* updates skipped: no good snapshot before them
-					 (start of file, or since a mismatch) */
+					 (start of file, or since a mismatch), and
+					 book messages of a symbol too long for a book */
 	uint64_t parse_errors;	      /* lines that are not a message, or that
 					 kr_decode dropped */
 	uint64_t precision_changes;   /* book messages at another scale than their

@@ -185,8 +185,11 @@ static void apply(struct verifier *v, const struct kr_book_event *e, uint64_t no
 	struct book *b = v->books[e->pair_id];
 	int rc;
 
-	if (!b)
+	if (!b) {
+		/* A symbol longer than a book's name can be (BOOK_SYMBOL_MAX). */
+		r->unverified++;
 		return;
+	}
 	v->seen[e->pair_id] = true;
 	if (e->price_scale != book_price_scale(b) || e->qty_scale != book_qty_scale(b)) {
 		r->precision_changes++;
