@@ -1,8 +1,8 @@
-/* The WS v2 side of the simulator on /v2 and /v2-auth: status on connect,
- * ping/pong, subscribe/unsubscribe acknowledgements one per symbol, the
- * instrument snapshot, book snapshots and per-subscriber updates at the
- * subscribed depth, heartbeats, and the faults that act on connections.
- * Everything runs on the server loop thread with sim__lock held. */
+/* The WS v2 side of the simulator on /v2 and /v2-auth: connections, status
+ * on connect, request parsing, ping/pong, subscribe/unsubscribe dispatch
+ * (the book and instrument channels themselves are in ws_book.c),
+ * heartbeats, and the faults that act on connections. Everything runs on
+ * the server loop thread with sim__lock held. */
 #include <stdlib.h>
 #include <string.h>
 
