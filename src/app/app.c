@@ -58,6 +58,11 @@ const struct app_cmd app__cmds[] = {
 	 "  --skip-bad-lines        count bad lines instead of stopping at the first\n"
 	 "  --env-file FILE         read configuration from FILE instead of ./.env\n",
 	 app__cmd_backtest},
+	{"kill", "set the kill switch: create RISK_KILL_FILE; a running bot stops trading",
+	 "  --reason TEXT     why (written into the kill file with the time)\n"
+	 "  --clear           remove the kill file instead (a running bot stays stopped)\n"
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
+	 app__cmd_kill},
 	{"metrics", "hit rate, verdicts, profit, fees, PnL by day and latency, computed in SQL",
 	 "  --since AGE|TIME  only rows from then on: an age (24h, 30d) or RFC3339 time\n"
 	 "  --db FILE         read this database instead of DUCKDB_PATH (e.g. a backtest's)\n"
@@ -83,6 +88,14 @@ const struct app_cmd app__cmds[] = {
 	 "  keys              the key table (KEY, DEFAULT, DESCRIPTION)\n"
 	 "  keys --markdown   the same as a Markdown table (README)\n",
 	 app__cmd_config},
+	{"cycles", "list the arbitrage cycles of a universe: counts by home asset and length",
+	 "  --universe FILE   instrument snapshot message or AssetPairs response (default:\n"
+	 "                    the generated sample tests/data/universe/kraken_like.json)\n"
+	 "  --home LIST       home assets, e.g. USD,EUR (default ARB_HOME_ASSETS)\n"
+	 "  --pair SYMBOL     also list the cycles through this pair, e.g. BTC/USD\n"
+	 "  --limit N         list at most N cycles of the pair (default 50, 0 = all)\n"
+	 "  --env-file FILE   read configuration from FILE instead of ./.env\n",
+	 app__cmd_cycles},
 	{"secrets", "manage secrets: genkey | encrypt | decrypt (Fernet), hash-password",
 	 "  genkey [--write]  print a new Fernet key; --write stores it in the key file\n"
 	 "                    (FERNET_KEY_FILE, mode 0600) if none exists\n"

@@ -111,9 +111,16 @@ void app__pipeline_free(struct app_pipeline *p);
 struct app_md;
 struct book;
 
-/* Each applied book message after which the book is valid, on the md
- * thread; b is borrowed during the call. The detector's entry point. */
+/* After every change of a book (each applied message whatever its outcome,
+ * each invalidation on disconnect: check book_valid), on the md thread; b is
+ * borrowed during the call. The detector's entry point (arb_on_book wants
+ * every change). pair_id is the decoder's kr_pair.id. */
 typedef void (*app_md_book_fn)(void *ctx, const struct book *b, uint32_t pair_id, uint64_t recv_ns);
+/* Books were created or rebuilt (instrument snapshot, new pairs, a pair's
+ * precision changed): rebind them (kr_ws_feed_book_count/kr_ws_feed_book,
+ * kr_ws_feed_decoder for the pairs). md thread, between book messages. */
+struct kr_ws_feed;
+typedef void (*app_md_books_fn)(void *ctx, const struct kr_ws_feed *feed);
 /* Every frame received, exactly as received (borrowed during the call),
  * stamped recv_ns (clock_mono_ns), after it was applied; decode_rc is
  * kr_decode's result (0 or the ERR_* of a rejected frame). md thread. */
@@ -124,6 +131,8 @@ struct app_md_opts {
 	const char *symbols; /* NULL: BOOK_SYMBOLS; borrowed during app__md_new */
 	app_md_book_fn on_book;
 	void *on_book_ctx;
+	app_md_books_fn on_books;
+	void *on_books_ctx;
 	app_md_tap_fn tap;
 	void *tap_ctx;
 };
@@ -168,9 +177,28 @@ int app__cmd_secrets(int argc, char **argv);
 /* `arbitrade account` (cmd_account.c). */
 int app__cmd_account(int argc, char **argv);
 int app__cmd_config(int argc, char **argv);
+int app__cmd_cycles(int argc, char **argv);
+
+/* The detector's universe (cmd_cycles.c). app__load_universe_file reads a
+ * Kraken instrument snapshot message (the `instrument` channel's JSON) or an
+ * AssetPairs REST response from path into d's instrument table; 0 or an
+ * ERR_* code with info naming the file and the problem. Start-up only.
+ * app__arb_pairs_from_kraken converts d's table to arb pairs, out[i] for
+ * pair id i (so arb pair indices are kr_pair ids), tradable = status online,
+ * fee unknown (ARB_TAKER_FEE_BPS until the account tier is known); pairs
+ * whose names are too long for the detector stay in place as not tradable
+ * (*n_skipped, when not NULL). Returns the count, or ERR_FULL above cap. The
+ * live pipeline calls it after each instrument message, then
+ * arb_set_universe (or arb_graph_new + arb_install). */
+struct kr_decoder;
+struct arb_pair;
+int app__load_universe_file(struct kr_decoder *d, const char *path, struct err_info *info);
+int app__arb_pairs_from_kraken(const struct kr_decoder *d, struct arb_pair *out, uint32_t cap,
+			       uint32_t *n_skipped, struct err_info *info);
 int app__cmd_verify_book(int argc, char **argv);
 int app__cmd_profile(int argc, char **argv);
 int app__cmd_metrics(int argc, char **argv);
 int app__cmd_backtest(int argc, char **argv);
+int app__cmd_kill(int argc, char **argv);
 
 #endif
