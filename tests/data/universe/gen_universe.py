@@ -92,6 +92,11 @@ def main():
 
     for rank, b in enumerate(bases):
         big = rank < 100
+        if rank < 10:  # the majors trade against every large quote
+            for q in ("USD", "EUR", "USDT", "USDC", "BTC", "ETH", "GBP"):
+                if q != b and not (b == "BTC" and q == "ETH"):
+                    add(b, q)
+            continue
         if rng.random() < 0.97:
             add(b, "USD")
         if rng.random() < (0.9 if big else 0.74):
