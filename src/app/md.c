@@ -2,7 +2,7 @@
  * session, and the counters it publishes for /health.
  *
  * Per frame the md thread runs kr_ws_feed_frame (decode, book, checksum),
- * then the tap (record), and for each valid book update md_book_applied,
+ * then the tap (record), and for each change of a book md_book_changed,
  * the one place where the detector is called. Counters go to other threads
  * through a seqlock of relaxed atomics, written a few times a second: the md
  * thread never waits for a reader. */
@@ -45,14 +45,24 @@ struct app_md {
 	_Atomic uint64_t words[NWORDS];
 };
 
-/* Every applied, valid book update passes here, on the md thread, right
- * after the book changed: hand it to the detector (o.on_book, set by the
- * pipeline). Must not allocate, lock or log synchronously. */
-static void md_book_applied(void *ctx, const struct book *b, uint32_t pair_id, uint64_t recv_ns)
+/* Every change of a book passes here, on the md thread, right after it
+ * happened: each applied message (valid or not: check book_valid) and each
+ * invalidation on disconnect. This is where the detector is called
+ * (o.on_book, set by the pipeline). Must not allocate, lock or log
+ * synchronously. */
+static void md_book_changed(void *ctx, const struct book *b, uint32_t pair_id, uint64_t recv_ns)
 {
 	struct app_md *m = ctx;
 	if (m->o.on_book)
 		m->o.on_book(m->o.on_book_ctx, b, pair_id, recv_ns);
+}
+
+/* Books were created or rebuilt: whoever holds book pointers rebinds. */
+static void md_books_rebuilt(void *ctx, const struct kr_ws_feed *f)
+{
+	struct app_md *m = ctx;
+	if (m->o.on_books)
+		m->o.on_books(m->o.on_books_ctx, f);
 }
 
 static int md_send(void *ctx, const char *text, size_t len)
@@ -101,7 +111,10 @@ struct app_md *app__md_new(const struct config *cfg, const struct app_md_opts *o
 	struct kr_ws_feed_opts fo = {
 	    .symbols = m->o.symbols ? m->o.symbols : cfg->book.symbols,
 	    .depth = cfg->book.depth,
-	    .cb = {.send = md_send, .on_book = md_book_applied, .ctx = m},
+	    .cb = {.send = md_send,
+		   .on_book = md_book_changed,
+		   .on_books = md_books_rebuilt,
+		   .ctx = m},
 	};
 	m->o.symbols = NULL; /* borrowed during new only */
 	m->feed = kr_ws_feed_new(&fo, &info);

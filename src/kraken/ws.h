@@ -229,9 +229,17 @@ struct kr_ws_feed_cb {
 	/* The transport: writes one request. Returns 0 or a negative code (a
 	 * failed request is retried by kr_ws_feed_tick). Required. */
 	int (*send)(void *ctx, const char *text, size_t len);
-	/* Each applied book message after which the book is valid (checksum
-	 * matched). b is borrowed until the callback returns. Optional. */
+	/* After every change of a book: each applied book message whatever its
+	 * outcome (a checksum failure leaves the book invalid: check
+	 * book_valid), and each invalidation when the connection closes
+	 * (recv_ns is then the close time). b is borrowed until the callback
+	 * returns. Never called for a book message that was ignored. Optional. */
 	void (*on_book)(void *ctx, const struct book *b, uint32_t pair_id, uint64_t recv_ns);
+	/* Books were created or rebuilt (an instrument message named new pairs
+	 * or changed a pair's precision): book pointers from before may be
+	 * gone; rebind from kr_ws_feed_book(). Between book messages, on the
+	 * feed's thread. Optional. */
+	void (*on_books)(void *ctx, const struct kr_ws_feed *f);
 	void *ctx;
 };
 

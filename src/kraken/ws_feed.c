@@ -166,6 +166,12 @@ void kr_ws_feed_free(struct kr_ws_feed *f)
 	free(f);
 }
 
+static void changed(struct kr_ws_feed *f, const struct fbook *fb, uint64_t now_ns)
+{
+	if (f->cb.on_book)
+		f->cb.on_book(f->cb.ctx, fb->b, fb->pair_id, now_ns);
+}
+
 static int send_text(struct kr_ws_feed *f, int len)
 {
 	if (len < 0)
@@ -235,14 +241,15 @@ void kr_ws_feed_open(struct kr_ws_feed *f, uint64_t now_ns)
 
 void kr_ws_feed_close(struct kr_ws_feed *f, uint64_t now_ns)
 {
-	(void)now_ns;
 	f->open = false;
 	f->instr_sent = false;
 	f->instruments = false;
 	for (size_t i = 0; i < f->nbooks; i++) {
-		if (book_valid(f->books[i].b))
-			book_invalidate(f->books[i].b);
 		f->books[i].st = SUB_NONE;
+		if (book_valid(f->books[i].b)) {
+			book_invalidate(f->books[i].b);
+			changed(f, &f->books[i], now_ns);
+		}
 	}
 }
 
@@ -254,18 +261,18 @@ static void resync(struct kr_ws_feed *f, struct fbook *fb)
 
 /* A book for pair id, created when the universe names it. Allocates: only
  * on instrument messages, never per book message. */
-static void add_book(struct kr_ws_feed *f, uint32_t id)
+static bool add_book(struct kr_ws_feed *f, uint32_t id)
 {
 	const struct kr_pair *p = kr_decoder_pair(f->dec, id);
 	struct err_info info = {0};
 	if (!p || id >= KR_MAX_PAIRS)
-		return;
+		return false;
 	int32_t at = f->by_pair[id];
 	if (at >= 0) {
 		struct fbook *fb = &f->books[at];
 		if (book_price_scale(fb->b) == p->price_precision &&
 		    book_qty_scale(fb->b) == p->qty_precision)
-			return;
+			return false;
 		/* The pair's precision changed: its book must be rebuilt at the new
 		 * scales from a fresh snapshot. */
 		struct book *nb =
@@ -273,44 +280,48 @@ static void add_book(struct kr_ws_feed *f, uint32_t id)
 		if (!nb) {
 			LOG_ERROR("kraken", "cannot rebuild a book", "symbol=%s err=\"%s\"",
 				  p->symbol, info.msg);
-			return;
+			return false;
 		}
 		book_free(fb->b);
 		fb->b = nb;
 		LOG_INFO("kraken", "pair precision changed: book rebuilt", "symbol=%s", p->symbol);
 		if (fb->st == SUB_SENT || fb->st == SUB_LIVE)
 			resync(f, fb);
-		return;
+		return true;
 	}
 	if (f->nbooks == KR_MAX_PAIRS)
-		return;
+		return false;
 	struct book *b = book_new(p->symbol, p->price_precision, p->qty_precision, f->depth, &info);
 	if (!b) {
 		LOG_ERROR("kraken", "cannot create a book", "symbol=%s err=\"%s\"", p->symbol,
 			  info.msg);
-		return;
+		return false;
 	}
 	f->books[f->nbooks] = (struct fbook){.b = b, .pair_id = id, .st = SUB_NONE};
 	f->by_pair[id] = (int32_t)f->nbooks;
 	f->nbooks++;
+	return true;
 }
 
 static void on_instrument(struct kr_ws_feed *f, const struct kr_instrument_event *ie,
 			  uint64_t now_ns)
 {
+	bool grew = false;
 	if (f->all) {
 		for (uint32_t i = 0; i < ie->n_changed; i++) {
 			const struct kr_pair *p = kr_decoder_pair(f->dec, ie->changed[i]);
 			if (p && (p->status == KR_PAIR_STATUS_ONLINE || f->by_pair[p->id] >= 0))
-				add_book(f, p->id);
+				grew |= add_book(f, p->id);
 		}
 	} else {
 		for (size_t i = 0; i < f->nwant; i++) {
 			uint32_t id = kr_decoder_find(f->dec, f->want[i], strlen(f->want[i]));
 			if (id != KR_PAIR_NONE)
-				add_book(f, id);
+				grew |= add_book(f, id);
 		}
 	}
+	if (grew && f->cb.on_books)
+		f->cb.on_books(f->cb.ctx, f);
 	if (ie->snapshot)
 		f->instruments = true;
 	if (!f->instruments)
@@ -337,6 +348,7 @@ static void on_book(struct kr_ws_feed *f, const struct kr_book_event *be, uint64
 	if (be->price_scale != book_price_scale(b) || be->qty_scale != book_qty_scale(b)) {
 		f->st.book_errors++;
 		book_invalidate(b);
+		changed(f, fb, recv_ns);
 		resync(f, fb);
 		flush(f, recv_ns);
 		return;
@@ -349,11 +361,9 @@ static void on_book(struct kr_ws_feed *f, const struct kr_book_event *be, uint64
 		book_set_ask(b, be->asks[i].price, be->asks[i].qty);
 	int rc = book_end(b, be->checksum, recv_ns);
 	f->st.book_messages++;
-	if (rc == 0) {
-		if (book_valid(b) && f->cb.on_book)
-			f->cb.on_book(f->cb.ctx, b, fb->pair_id, recv_ns);
+	changed(f, fb, recv_ns);
+	if (rc == 0)
 		return;
-	}
 	if (rc == ERR_CHECKSUM)
 		f->st.checksum_failures++;
 	else

@@ -136,7 +136,7 @@ static void c_book(void *ctx, const struct book *b, uint32_t pair_id, uint64_t r
 	(void)pair_id;
 	(void)recv_ns;
 	int i = sym_index(book_symbol(b));
-	if (i < 0)
+	if (i < 0 || !book_valid(b))
 		return;
 	c->hist[i][c->nhist[i] % HIST] = book_checksum(b);
 	c->nhist[i]++;

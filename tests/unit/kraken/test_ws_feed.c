@@ -64,7 +64,10 @@ struct cap {
 	char sent[256][KR_WS_TX_MAX + 1];
 	size_t n;
 	bool refuse;
-	size_t books_seen;
+	size_t books_seen; /* changes after which the book was valid */
+	size_t changes;	   /* every change */
+	size_t rebinds;	   /* on_books calls */
+	size_t nbooks_at_rebind;
 	uint32_t last_pair;
 	uint32_t last_checksum;
 };
@@ -87,10 +90,19 @@ static void cap_book(void *ctx, const struct book *b, uint32_t pair_id, uint64_t
 {
 	struct cap *c = ctx;
 	(void)recv_ns;
-	assert_true(book_valid(b));
+	c->changes++;
+	if (!book_valid(b))
+		return;
 	c->books_seen++;
 	c->last_pair = pair_id;
 	c->last_checksum = book_checksum(b);
+}
+
+static void cap_books(void *ctx, const struct kr_ws_feed *f)
+{
+	struct cap *c = ctx;
+	c->rebinds++;
+	c->nbooks_at_rebind = kr_ws_feed_book_count(f);
 }
 
 /* Requests sent since index from that contain needle. */
@@ -213,7 +225,7 @@ static struct kr_ws_feed *feed_new(const char *symbols)
 	struct kr_ws_feed_opts o = {
 	    .symbols = symbols,
 	    .depth = 10,
-	    .cb = {.send = cap_send, .on_book = cap_book, .ctx = &cap},
+	    .cb = {.send = cap_send, .on_book = cap_book, .on_books = cap_books, .ctx = &cap},
 	};
 	struct kr_ws_feed *f = kr_ws_feed_new(&o, &info);
 	if (!f)
@@ -264,6 +276,8 @@ static void test_lifecycle(void **state)
 	/* Two books (XRP/USD is not listed, the duplicate counts once), one
 	 * subscribe request for both. */
 	assert_int_equal(kr_ws_feed_book_count(f), 2);
+	assert_int_equal(cap.rebinds, 1);
+	assert_int_equal(cap.nbooks_at_rebind, 2);
 	assert_int_equal(cap.n, 2);
 	assert_non_null(strstr(cap.sent[1], "\"method\":\"subscribe\""));
 	assert_non_null(strstr(cap.sent[1], "\"symbol\":[\"BTC/USD\",\"ETH/USD\"]"));
@@ -328,9 +342,12 @@ static void test_checksum_resubscribes(void **state)
 	feed(f, frame, n, 1 * SEC);
 	size_t before = cap.n;
 
-	/* A wrong checksum on BTC/USD. */
+	/* A wrong checksum on BTC/USD: reported as a change of an invalid book. */
+	size_t ch = cap.changes, valid_seen = cap.books_seen;
 	n = update_of(0, 499998, 777, 1);
 	feed(f, frame, n, 2 * SEC);
+	assert_int_equal(cap.changes, ch + 1);
+	assert_int_equal(cap.books_seen, valid_seen);
 	kr_ws_feed_stats(f, 2 * SEC, 10 * SEC, &st);
 	assert_int_equal(st.checksum_failures, 1);
 	assert_int_equal(st.resubscribes, 1);
@@ -345,9 +362,11 @@ static void test_checksum_resubscribes(void **state)
 	assert_non_null(strstr(cap.sent[before + 1], "\"symbol\":[\"BTC/USD\"]"));
 	assert_int_equal(sent_with(before, "ETH/USD"), 0);
 
-	/* Updates of the old subscription are ignored until the snapshot. */
+	/* Updates of the old subscription are ignored until the snapshot, and
+	 * not reported. */
 	n = update_of(0, 499997, 778, 0);
 	feed(f, frame, n, 2 * SEC);
+	assert_int_equal(cap.changes, ch + 1);
 	assert_false(book_valid(kr_ws_feed_find(f, "BTC/USD")));
 	FEED(f,
 	     "{\"method\":\"unsubscribe\",\"result\":{\"channel\":\"book\",\"depth\":10,"
@@ -430,7 +449,9 @@ static void test_reconnect_rebuilds(void **state)
 	kr_ws_feed_stats(f, 1 * SEC, 10 * SEC, &st);
 	assert_int_equal(st.valid, 2);
 
+	size_t ch = cap.changes;
 	kr_ws_feed_close(f, 2 * SEC);
+	assert_int_equal(cap.changes, ch + 2); /* both invalidations reported */
 	kr_ws_feed_stats(f, 2 * SEC, 10 * SEC, &st);
 	assert_int_equal(st.valid, 0);
 	assert_int_equal(st.invalid, 2);
@@ -453,6 +474,7 @@ static void test_reconnect_rebuilds(void **state)
 	assert_false(book_valid(kr_ws_feed_find(f, "BTC/USD")));
 	FEED(f, INSTRUMENTS, 4 * SEC);
 	assert_int_equal(kr_ws_feed_book_count(f), 2);
+	assert_int_equal(cap.rebinds, 1); /* same books: no rebind */
 	assert_int_equal(cap.n, before + 2);
 	assert_non_null(strstr(cap.sent[before + 1], "\"symbol\":[\"BTC/USD\",\"ETH/USD\"]"));
 	n = snapshot_of(0, 600000);
@@ -463,6 +485,47 @@ static void test_reconnect_rebuilds(void **state)
 	assert_int_equal(st.valid, 2);
 	assert_int_equal(st.resubscribes, 0);
 	assert_int_equal(book_checksum(kr_ws_feed_find(f, "ETH/USD")), book_checksum(mir[1].b));
+	kr_ws_feed_free(f);
+}
+
+/* A pair's precision changes: its book is rebuilt at the new scales (the
+ * owner is told to rebind), resubscribed, and valid again from a snapshot
+ * at the new scale. */
+static void test_precision_change(void **state)
+{
+	(void)state;
+	struct kr_ws_feed *f = feed_new("BTC/USD,ETH/USD");
+	kr_ws_feed_open(f, 1 * SEC);
+	FEED(f, INSTRUMENTS, 1 * SEC);
+	size_t n = snapshot_of(0, 500000);
+	feed(f, frame, n, 1 * SEC);
+	const struct book *old = kr_ws_feed_find(f, "BTC/USD");
+	assert_true(book_valid(old));
+	assert_int_equal(book_price_scale(old), 1);
+	size_t before = cap.n;
+	FEED(f,
+	     "{\"channel\":\"instrument\",\"type\":\"update\",\"data\":{\"assets\":[],"
+	     "\"pairs\":[{\"symbol\":\"BTC/USD\",\"base\":\"BTC\",\"quote\":\"USD\","
+	     "\"status\":\"online\",\"qty_precision\":8,\"qty_increment\":1e-08,"
+	     "\"price_precision\":2,\"price_increment\":0.01,\"qty_min\":0.0001,"
+	     "\"cost_min\":0.5,\"cost_precision\":5}]}}",
+	     2 * SEC);
+	assert_int_equal(cap.rebinds, 2);
+	const struct book *nb = kr_ws_feed_find(f, "BTC/USD");
+	assert_non_null(nb);
+	assert_int_equal(book_price_scale(nb), 2);
+	assert_false(book_valid(nb));
+	assert_int_equal(cap.n - before, 2);
+	assert_non_null(strstr(cap.sent[before], "\"method\":\"unsubscribe\""));
+	assert_non_null(strstr(cap.sent[before + 1], "\"symbol\":[\"BTC/USD\"]"));
+	struct mirror m2 = {
+	    .b = book_new("BTC/USD", 2, 8, 10, NULL), .symbol = "BTC/USD", .ps = 2, .qs = 8};
+	struct book_level bid = {5000000, 7}, ask = {5000010, 8};
+	n = book_frame(frame, sizeof frame, &m2, true, &bid, 1, &ask, 1, 0);
+	feed(f, frame, n, 3 * SEC);
+	assert_true(book_valid(nb));
+	assert_int_equal(book_checksum(nb), book_checksum(m2.b));
+	book_free(m2.b);
 	kr_ws_feed_free(f);
 }
 
@@ -634,6 +697,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_checksum_resubscribes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_survived, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconnect_rebuilds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_precision_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_all_pairs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
