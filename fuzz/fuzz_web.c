@@ -2,8 +2,9 @@
  *
  * The first input starts the web server (web_new) on 127.0.0.1, an
  * ephemeral port, with the templates and static files of the source tree
- * (ARB_SHARE_DIR overrides) and DASHBOARD_AUTH off, so every route is
- * reachable. Each input is written as raw bytes to a new connection, the
+ * (ARB_SHARE_DIR overrides), DASHBOARD_AUTH off, a real empty database in
+ * a temporary directory and controls that succeed, so every route is
+ * reachable and runs its queries. Each input is written as raw bytes to a new connection, the
  * write side is shut, and the response is read until the server closes, or
  * 20 ms pass without a byte once some have come (50 ms before the first:
  * a request cut short is answered at once or never).
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "store/store.h"
 #include "web/web.h"
 
 #ifndef ARB_SHARE_DIR_DEFAULT
@@ -33,6 +35,9 @@
 #define RESP_MAX (1u << 20)
 
 static struct web *server;
+static struct store *store;
+static struct store_reader *reader;
+static char db_dir[128];
 static uint16_t port;
 static char *resp;
 
@@ -42,12 +47,75 @@ static int db_ping(void *ctx)
 	return 0;
 }
 
+/* Controls that succeed, so the routes behind them run to the end. */
+static int do_pause(void *ctx, bool paused, const char *actor)
+{
+	(void)ctx;
+	(void)paused;
+	FUZZ_CHECK(actor != NULL);
+	return 0;
+}
+
+static int do_kill(void *ctx, const char *actor)
+{
+	(void)ctx;
+	FUZZ_CHECK(actor != NULL);
+	return 0;
+}
+
+static const char *do_set_mode(void *ctx, enum trading_mode mode, const char *actor)
+{
+	(void)ctx;
+	FUZZ_CHECK(actor != NULL);
+	return mode == TRADING_LIVE ? "no credentials" : NULL;
+}
+
 static void stop_server(void)
 {
+	char cmd[200];
 	web_free(server);
 	server = NULL;
+	store_reader_close(reader);
+	reader = NULL;
+	store_close(store);
+	store = NULL;
 	free(resp);
 	resp = NULL;
+	if (db_dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", db_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "fuzz_web: could not remove %s\n", db_dir);
+	}
+}
+
+/* A real, empty database in a temporary directory, so the pages run their
+ * queries (with the request's parameters) instead of "no database". */
+static void open_store(void)
+{
+	struct store_cfg sc;
+	struct err_info info = {0};
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(db_dir, sizeof(db_dir), "%s/arb-fuzz-web-XXXXXX",
+		 tmp && *tmp && strlen(tmp) < 64 ? tmp : "/tmp");
+	if (!mkdtemp(db_dir))
+		abort();
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.duckdb_path, sizeof(sc.duckdb_path), "%s/fuzz.duckdb", db_dir);
+	sc.batch_rows = 256;
+	sc.flush_ms = 50;
+	sc.ring_capacity = 1024;
+	sc.audit_retention_days = 30;
+	store = store_open(&sc, &info);
+	if (!store) {
+		fprintf(stderr, "fuzz_web: store_open: %s\n", info.msg);
+		abort();
+	}
+	reader = store_reader_open(store, &info);
+	if (!reader) {
+		fprintf(stderr, "fuzz_web: store_reader_open: %s\n", info.msg);
+		abort();
+	}
 }
 
 static void start_server(void)
@@ -66,6 +134,11 @@ static void start_server(void)
 	deps.share_dir = share && *share ? share : ARB_SHARE_DIR_DEFAULT;
 	deps.trading_mode = TRADING_PAPER;
 	deps.db_ping = db_ping;
+	deps.pause = do_pause;
+	deps.kill = do_kill;
+	deps.set_mode = do_set_mode;
+	open_store();
+	deps.reader = reader;
 	server = web_new(&cfg, &deps, &info);
 	if (!server) {
 		fprintf(stderr, "fuzz_web: web_new: %s\n", info.msg);
