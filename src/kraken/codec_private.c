@@ -115,7 +115,8 @@ static int time_field(const struct kr__js *j, int obj, const char *key, int64_t 
 	int i = kr__js_get(j, obj, key);
 
 	*out = 0;
-	if (i < 0)
+	/* Kraken writes "0" for a disarmed dead man's switch (triggerTime). */
+	if (i < 0 || kr__js_eq(j, i, "0"))
 		return 0;
 	if (j->t[i].type != JSMN_STRING ||
 	    clock_parse_rfc3339(j->s + j->t[i].start, (size_t)(j->t[i].end - j->t[i].start), out) !=

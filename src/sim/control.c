@@ -136,6 +136,35 @@ static void window(struct sim *s, struct lws *wsi, struct sim_http *h)
 			(long long)ms);
 }
 
+/* The private side's faults for the next add_order (ws_private.c). */
+static void private_fault(struct sim *s, struct lws *wsi, struct sim_http *h, const char *p)
+{
+	char v[96] = "";
+	int64_t n = 0;
+	if (p[0] == 'r') {
+		if (arg(wsi, "error", v, sizeof(v)) &&
+		    (v[0] != 'E' || !strchr(v, ':') || strpbrk(v, "\"\\"))) {
+			fail(h, 400,
+			     "error: a Kraken error text such as EOrder:Insufficient funds");
+			return;
+		}
+		sim__ws_private_fault(s, SIM_PRIV_REJECT_NEXT, 0, v);
+	} else if (p[0] == 'p') {
+		/* ratio=0.5: fixed point at 2 decimals, so 1..99 percent. */
+		if (!arg(wsi, "ratio", v, sizeof(v)) || fx_parse(v, strlen(v), 2, &n) != 0 ||
+		    sim__ws_private_fault(s, SIM_PRIV_PARTIAL_NEXT,
+					  (unsigned)(n > 0 && n < 100 ? n : 0), NULL) != 0) {
+			fail(h, 400, "ratio: missing or not a decimal in 0.01..0.99");
+			return;
+		}
+	} else if (!arg_u64(wsi, "ms", 1, 60000, &n) ||
+		   sim__ws_private_fault(s, SIM_PRIV_DELAY_ACK, (unsigned)n, NULL) != 0) {
+		fail(h, 400, "ms: missing or not an integer in 1..60000");
+		return;
+	}
+	sim__buf_printf(&h->body, "{\"ok\":true,\"fault\":\"%s\"}", p);
+}
+
 static void handle(struct sim *s, struct lws *wsi, struct sim_http *h, bool post)
 {
 	const char *p = h->path;
@@ -152,9 +181,11 @@ static void handle(struct sim *s, struct lws *wsi, struct sim_http *h, bool post
 		state(s, &h->body);
 		return;
 	}
-	if (!post && (strcmp(p, "drop") == 0 || strcmp(p, "corrupt_checksum") == 0 ||
-		      strcmp(p, "malformed") == 0 || strcmp(p, "stall") == 0 ||
-		      strcmp(p, "status") == 0 || strcmp(p, "window") == 0)) {
+	if (!post &&
+	    (strcmp(p, "drop") == 0 || strcmp(p, "corrupt_checksum") == 0 ||
+	     strcmp(p, "malformed") == 0 || strcmp(p, "stall") == 0 || strcmp(p, "status") == 0 ||
+	     strcmp(p, "window") == 0 || strcmp(p, "reject_next") == 0 ||
+	     strcmp(p, "partial_next") == 0 || strcmp(p, "delay_ack") == 0)) {
 		fail(h, 405, "method: use POST");
 		return;
 	}
@@ -203,6 +234,9 @@ static void handle(struct sim *s, struct lws *wsi, struct sim_http *h, bool post
 				status_name(st));
 	} else if (strcmp(p, "window") == 0) {
 		window(s, wsi, h);
+	} else if (strcmp(p, "reject_next") == 0 || strcmp(p, "partial_next") == 0 ||
+		   strcmp(p, "delay_ack") == 0) {
+		private_fault(s, wsi, h, p);
 	} else {
 		fail(h, 404, "not found");
 	}

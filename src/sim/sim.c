@@ -34,6 +34,11 @@ struct sim_accounts **sim__accounts_slot(struct sim *s)
 	return &s->accounts;
 }
 
+void **sim__ws_private_slot(struct sim *s)
+{
+	return &s->ws_private;
+}
+
 void sim__wake(struct sim *s)
 {
 	atomic_store(&s->wake, true);
@@ -223,7 +228,7 @@ struct sim *sim_new(const struct sim_opts *opts, struct err_info *info)
 		goto fail;
 	}
 	s->ws_port = (uint16_t)port;
-	if ((rc = sim__accounts_init(s, info)) != 0)
+	if ((rc = sim__accounts_init(s, info)) != 0 || (rc = sim__ws_private_init(s, info)) != 0)
 		goto fail;
 	if ((rc = sim__rest_start(s, s->host, opts->rest_port, &s->rest_port, info)) != 0)
 		goto fail;
@@ -263,6 +268,7 @@ void sim_free(struct sim *s)
 	if (s->ctx)
 		lws_context_destroy(s->ctx);
 	s->ctx = NULL;
+	sim__ws_private_free(s);
 	if (s->accounts)
 		sim__accounts_free(s);
 	sim__market_free(s);

@@ -214,4 +214,19 @@ const struct sim_order *sim__order_get(struct sim *s, size_t acct, const char *t
  * request is processed (a lost answer: the client times out). */
 void sim__rest_delay_next(struct sim *s, unsigned n, unsigned ms);
 
+/* ---- The private WS side (ws_private.c), appended by its author ----
+ * sim_new calls sim__ws_private_init after sim__accounts_init (it registers
+ * the ops above and the executions listener); sim_free calls
+ * sim__ws_private_free before the accounts go. */
+void **sim__ws_private_slot(struct sim *s); /* sim.c: the private side's state */
+int sim__ws_private_init(struct sim *s, struct err_info *info);
+void sim__ws_private_free(struct sim *s);
+/* Scripted faults for the next add_order (control endpoint, under the lock):
+ * REJECT_NEXT refuses it with text (NULL: "EGeneral:Internal error");
+ * PARTIAL_NEXT fills only value percent (1..99) and cancels the rest;
+ * DELAY_ACK handles it (ack and executions) value ms (1..60000) late.
+ * 0, ERR_RANGE for a bad value, ERR_BADSTATE before init. */
+enum sim_priv_fault { SIM_PRIV_REJECT_NEXT = 0, SIM_PRIV_PARTIAL_NEXT, SIM_PRIV_DELAY_ACK };
+int sim__ws_private_fault(struct sim *s, enum sim_priv_fault f, unsigned value, const char *text);
+
 #endif

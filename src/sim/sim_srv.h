@@ -200,6 +200,7 @@ struct sim {
 	const struct sim_ws_private_ops *priv_ops;
 
 	struct sim_accounts *accounts;
+	void *ws_private; /* ws_private.c's state */
 };
 
 /* scenario.c: fills the universe, windows and faults from s->scenario_text.
