@@ -138,10 +138,12 @@ bool exec_idle(const struct exec *e)
 /* An opportunity that will not be executed: its exposure goes back. */
 static void drop(struct exec *e, const struct arb_opp *o, const char *why, uint64_t *counter)
 {
+	char js[2][2 * ARB_PATH_MAX];
 	(*counter)++;
 	risk_release(e->risk, o->size_home);
 	exec__audit(e, "cycle_rejected", "{\"opp_id\":%llu,\"cycle\":\"%s\",\"reason\":\"%s\"}",
-		    (unsigned long long)o->id, o->path, why);
+		    (unsigned long long)o->id, exec__json(js[0], sizeof(js[0]), o->path),
+		    exec__json(js[1], sizeof(js[1]), why));
 }
 
 int exec_poll(struct exec *e, uint64_t now_ns, int64_t wall_ns)
@@ -161,6 +163,7 @@ int exec_poll(struct exec *e, uint64_t now_ns, int64_t wall_ns)
 		LOG_WARN("exec", "venue poll failed", "venue=%s err=\"%s\"", e->venue->ops->name,
 			 err_str(n));
 	struct arb_opp opp;
+	char why[128];
 	while (ring_spsc_pop(e->ring, &opp) == 0) {
 		e->work++;
 		uint64_t age_ns = now_ns > opp.trigger_ns ? now_ns - opp.trigger_ns : 0;
@@ -170,6 +173,8 @@ int exec_poll(struct exec *e, uint64_t now_ns, int64_t wall_ns)
 			drop(e, &opp, "busy", &e->st.dropped_busy);
 		else if (age_ns > (uint64_t)e->cfg.max_book_age_ms * 1000000u)
 			drop(e, &opp, "stale", &e->st.dropped_stale);
+		else if (!exec__opp_ok(e, &opp, why, sizeof(why)))
+			drop(e, &opp, why, &e->st.dropped_malformed);
 		else
 			exec__start_cycle(e, &opp);
 	}

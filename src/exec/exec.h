@@ -134,11 +134,12 @@ struct exec_stats {
 	uint64_t dropped_busy;	/* picked up while a cycle was running */
 	uint64_t dropped_stale; /* older than max_book_age_ms when picked up */
 	uint64_t dropped_killed;
-	uint64_t orders;	/* orders placed */
-	uint64_t place_errors;	/* place() refused */
-	uint64_t unwinds;	/* unwind orders placed */
-	uint64_t reports;	/* reports received */
-	uint64_t stray_reports; /* for no order of the active cycle */
+	uint64_t dropped_malformed; /* legs that do not match the universe or chain */
+	uint64_t orders;	    /* orders placed */
+	uint64_t place_errors;	    /* place() refused */
+	uint64_t unwinds;	    /* unwind orders placed */
+	uint64_t reports;	    /* reports received */
+	uint64_t stray_reports;	    /* for no order of the active cycle */
 	uint64_t journal_errors;
 	uint64_t reconciled; /* intents resolved at start-up */
 };

@@ -111,6 +111,11 @@ void exec__journal_done(struct exec *e, const struct exec_order *o);
 void exec__journal_reset(struct exec *e); /* at the end of a cycle, nothing in flight */
 
 /* seq.c */
+/* Whether opp can be executed: 2..ARB_MAX_LEGS legs, each on a pair of the
+ * universe with its scales, sides matching the pair's assets, each leg
+ * spending what the one before returned, from home back to home. Else false
+ * with why. */
+bool exec__opp_ok(const struct exec *e, const struct arb_opp *o, char *why, size_t cap);
 void exec__start_cycle(struct exec *e, const struct arb_opp *opp);
 void exec__on_report(void *arg, const struct venue_report *r);
 void exec__on_kill(struct exec *e);

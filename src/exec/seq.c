@@ -496,6 +496,39 @@ void exec__on_report(void *arg, const struct venue_report *r)
 	exec__emit_trade(e, o, NULL, c->finished && !c->active ? c->realised : NAN);
 }
 
+bool exec__opp_ok(const struct exec *e, const struct arb_opp *o, char *why, size_t cap)
+{
+	if (o->n_legs < 2 || o->n_legs > ARB_MAX_LEGS) {
+		snprintf(why, cap, "malformed: %u legs", (unsigned)o->n_legs);
+		return false;
+	}
+	for (int i = 0; i < o->n_legs; i++) {
+		const struct arb_leg *l = &o->legs[i];
+		if (l->pair >= e->cfg.n_pairs || e->pairs[l->pair].symbol[0] == '\0') {
+			snprintf(why, cap, "malformed: leg %d pair %u outside the universe", i,
+				 l->pair);
+			return false;
+		}
+		const struct arb_pair *p = &e->pairs[l->pair];
+		const char *in = l->side == ARB_BUY ? p->quote : p->base;
+		const char *out = l->side == ARB_BUY ? p->base : p->quote;
+		const char *prev = i == 0 ? o->home : o->legs[i - 1].asset_out;
+		if (l->qty <= 0 || l->limit_price <= 0 || l->price_scale != p->price_scale ||
+		    l->qty_scale != p->qty_scale || strcmp(l->asset_in, in) != 0 ||
+		    strcmp(l->asset_out, out) != 0 || strcmp(l->asset_in, prev) != 0) {
+			snprintf(why, cap,
+				 "malformed: leg %d (%.31s) does not match its pair or chain", i,
+				 p->symbol);
+			return false;
+		}
+	}
+	if (strcmp(o->legs[o->n_legs - 1].asset_out, o->home) != 0) {
+		snprintf(why, cap, "malformed: the cycle does not end in %.15s", o->home);
+		return false;
+	}
+	return true;
+}
+
 void exec__start_cycle(struct exec *e, const struct arb_opp *opp)
 {
 	struct exec_cycle *c = &e->cyc;
@@ -503,13 +536,6 @@ void exec__start_cycle(struct exec *e, const struct arb_opp *opp)
 	c->active = true;
 	c->opp = *opp;
 	e->st.started++;
-	for (unsigned i = 0; i < opp->n_legs; i++)
-		if (opp->legs[i].pair >= e->cfg.n_pairs) {
-			copy(c->why, sizeof(c->why), "leg pair outside the universe");
-			c->stopping = true;
-			finish(e);
-			return;
-		}
 	exec__audit(e, "cycle_accepted",
 		    "{\"opp_id\":%llu,\"cycle\":\"%s\",\"size\":%.10g,\"expected_profit\":%.10g,"
 		    "\"profit_bps\":%.4f,\"mode\":\"%s\"}",

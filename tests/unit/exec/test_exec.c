@@ -435,6 +435,13 @@ static void test_unwind_buys_home(void **state)
 	o.legs[1].pair = P_ETHUSD;
 	o.legs[1].price_scale = 2;
 	o.legs[1].limit_price = 251000;
+	snprintf(o.legs[1].symbol, sizeof(o.legs[1].symbol), "ETH/USD");
+	snprintf(o.legs[1].asset_in, sizeof(o.legs[1].asset_in), "USD");
+	o.legs[2].pair = P_ETHBTC;
+	o.legs[2].price_scale = 5;
+	o.legs[2].limit_price = 5000;
+	snprintf(o.legs[2].symbol, sizeof(o.legs[2].symbol), "ETH/BTC");
+	snprintf(o.legs[2].asset_out, sizeof(o.legs[2].asset_out), "BTC");
 	o.trigger_ns = T0;
 	w.fake.script[0] = (struct fx_step){VENUE_ST_FILLED, 1, 1, 0, 0, NULL};
 	w.fake.script[1] = (struct fx_step){VENUE_ST_REJECTED, 0, 1, 0, 0, "EOrder:Unknown"};
@@ -472,6 +479,36 @@ static void test_ring_full(void **state)
 	exec_stats(w.exec, &st);
 	assert_int_equal(st.submitted, 2);
 	assert_int_equal(st.ring_full, 1);
+	world_free(&w);
+}
+
+static void test_malformed_dropped(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, true, false, false);
+	struct arb_opp bad[5];
+	for (int i = 0; i < 5; i++) {
+		bad[i] = fx_opp(30 + (uint64_t)i, 200000, 500000, 3980000, 5000, 251000);
+		bad[i].trigger_ns = T0;
+	}
+	bad[0].n_legs = 1;
+	bad[1].legs[1].pair = 7;	/* no such pair */
+	bad[2].legs[1].side = ARB_SELL; /* sells ETH it lacks */
+	snprintf(bad[3].legs[2].asset_out, sizeof(bad[3].legs[2].asset_out),
+		 "EUR"); /* wrong pair asset */
+	bad[4].legs[0].price_scale = 3;
+	for (int i = 0; i < 5; i++)
+		submit(&w, &bad[i]);
+	run(&w, T0);
+	assert_int_equal(w.fake.n_placed, 0);
+	struct exec_stats st;
+	exec_stats(w.exec, &st);
+	assert_int_equal(st.dropped_malformed, 5);
+	assert_int_equal(st.started, 0);
+	assert_true(risk_exposure(w.risk) < 1e-9);
+	int r = fx_audit_find(&w.sink, "cycle_rejected", 0);
+	assert_non_null(strstr(w.sink.details[r], "malformed: 1 legs"));
 	world_free(&w);
 }
 
@@ -555,6 +592,7 @@ int main(void)
 	    cmocka_unit_test(test_leg_below_minimum_unwinds),
 	    cmocka_unit_test(test_unwind_buys_home),
 	    cmocka_unit_test(test_ring_full),
+	    cmocka_unit_test(test_malformed_dropped),
 	    cmocka_unit_test(test_unique_clids),
 	    cmocka_unit_test(test_thread_runs_cycle),
 	};
