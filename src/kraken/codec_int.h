@@ -114,8 +114,7 @@ uint32_t kr__pair_apply(struct kr_decoder *d, const struct kr_pair *p, bool *add
 /* The fast path for a book message in Kraken's exact layout (codec_fast.c):
  * true with *ev filled as kr__decode_book would fill it, or false, touching
  * nothing but ev->book's fields, when the general decoder must decide. */
-bool kr__decode_book_fast(struct kr_decoder *d, const char *frame, size_t len,
-			  struct kr_event *ev);
+bool kr__decode_book_fast(struct kr_decoder *d, const char *frame, size_t len, struct kr_event *ev);
 
 /* Message decoders; i is the token of the "data" value, ty of "type". */
 int kr__decode_book(struct kr_decoder *d, int ty, int data, struct kr_event *ev,
