@@ -111,6 +111,13 @@ static void test_same_event(void **state)
 		compare(frames[i], strlen(frames[i]));
 	}
 	assert_int_equal(e1->book.bids[0].price, 123456789012345678);
+	/* Kraken's layout, with or without spaces and exponents, takes the fast
+	 * path; string-quoted numbers do not. */
+	assert_true(kr__decode_book_fast(dec, frames[0], strlen(frames[0]), e1));
+	assert_true(kr__decode_book_fast(dec, frames[1], strlen(frames[1]), e1));
+	assert_true(kr__decode_book_fast(dec, frames[2], strlen(frames[2]), e1));
+	assert_false(kr__decode_book_fast(dec, frames[3], strlen(frames[3]), e1));
+	assert_true(kr__decode_book_fast(dec, frames[4], strlen(frames[4]), e1));
 	kr_decoder_stats(dec, &st);
 	assert_int_equal(st.frames, st.decoded);
 }
