@@ -81,8 +81,9 @@ static void schedule_attempt(struct kr_ws *ws, uint64_t now)
 	ws->next_attempt_ns = now + ms * 1000000u;
 	ws->state = ST_IDLE;
 	ws->state_ns = now;
-	LOG_INFO("kraken", "websocket reconnect scheduled", "url=%s in_ms=%llu failures=%u",
-		 ws->url.path, (unsigned long long)ms, ws->bo.failures);
+	LOG_INFO("kraken", "websocket reconnect scheduled",
+		 "host=%s path=%s in_ms=%llu failures=%u", ws->url.host, ws->url.path,
+		 (unsigned long long)ms, ws->bo.failures);
 }
 
 /* The wsi went away: before (connect error) or after the handshake. */
