@@ -55,9 +55,10 @@ target() {
 	fi
 }
 
-# json_num FILE KEY: the number (or null) after "KEY": in a one-line JSON file.
+# json_num FILE KEY: the number (or null) after "KEY": in a one-line JSON file;
+# empty (reported as not measured) when the file or the key is missing.
 json_num() {
-	grep -o "\"$2\":[-0-9.enul]*" "$1" | head -n1 | cut -d: -f2
+	{ grep -o "\"$2\":[-0-9.enul]*" "$1" 2>/dev/null || true; } | head -n1 | cut -d: -f2
 }
 
 # --- book stream: kr_decode + book apply + checksum per message -------------
