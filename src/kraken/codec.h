@@ -4,7 +4,9 @@
  * jsmn into a token array allocated once by kr_decoder_new, reads fields as
  * (ptr, len) views into the frame, and parses prices and quantities from the
  * raw number text straight into fixed point (core/fixed.h) at the pair's own
- * precision, never through double. kr_decode never allocates, locks or logs
+ * precision, never through double. A book message in Kraken's own layout
+ * (keys in Kraken's order, numbers unquoted) is read in one pass without
+ * jsmn, giving the same event; any other frame takes the general path. kr_decode never allocates, locks or logs
  * synchronously; a frame that fails to parse or breaks the schema is counted
  * per reason (kr_decoder_stats), described in err_info, logged through the
  * asynchronous log at most once per second, and dropped: the caller keeps the
