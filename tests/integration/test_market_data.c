@@ -539,6 +539,11 @@ static void test_run_health(void **state)
 			online = strcmp(v, "online") == 0;
 	}
 	assert_true(online);
+	/* The dashboard's snapshot carries the same state (/metrics). */
+	assert_int_equal(h_http(port, "GET", "/metrics", NULL, NULL, resp, sizeof resp), 200);
+	assert_non_null(strstr(resp, "arbitrade_books{state=\"live\"} 3"));
+	assert_non_null(strstr(resp, "arbitrade_feed_connected 1"));
+
 	/* The rate is measured over a second or so. */
 	bool rate = false;
 	for (int t = 0; t < 50 && !rate; t++) {
@@ -675,6 +680,9 @@ static void test_record(void **state)
 			fclose(f);
 	}
 	assert_true(got >= 5);
+	/* A frame that is not JSON is kept, as a string. */
+	assert_int_equal(control("POST", "/control/malformed", NULL, 0), 200);
+	h_sleep_ms(500);
 	kill(p.pid, SIGINT);
 	st = h_wait(&p, 10000);
 	if (st != 0)
@@ -682,14 +690,24 @@ static void test_record(void **state)
 	f = fopen(out, "r");
 	assert_non_null(f);
 	got = 0;
+	size_t raw = 0;
 	while (fgets(line, sizeof line, f)) {
 		size_t n = strlen(line);
 		assert_true(n > 2 && line[n - 1] == '\n' && line[n - 2] == '}');
 		assert_memory_equal(line, prefix, sizeof prefix - 1);
+		const char *r = strstr(line, "\",\"msg_raw\":\"");
+		if (r) {
+			raw++;
+			assert_int_equal(r - line, 12 + 30);
+			assert_true(n > 3 && line[n - 3] == '"');
+			for (size_t k = 0; k < n - 1; k++)
+				assert_true((unsigned char)line[k] >= 0x20 && line[k] != 0x7f);
+		}
 		got++;
 	}
 	fclose(f);
 	assert_true(got >= 5);
+	assert_int_equal(raw, 1);
 
 	/* Plain ws:// to anything but loopback is a configuration error (exit
 	 * 2) before any connection is tried. */
