@@ -65,19 +65,20 @@ static void refresh_fee(struct arb *a, uint32_t p)
 	a->fee[p] = f < 0 ? a->cfg.taker_fee_bps : f;
 }
 
-/* Returns true when either cached rate changed. */
-static bool refresh_rates(struct arb *a, uint32_t p)
+/* Refreshes pair p's two cached rates; returns which changed, as bits
+ * 1 << side. */
+static unsigned refresh_rates(struct arb *a, uint32_t p)
 {
-	float old_buy = a->rate[ARB__DIR(p, ARB_BUY)], old_sell = a->rate[ARB__DIR(p, ARB_SELL)];
+	unsigned changed = 0;
 	/* Rounded up by a part in 10^6, far more than float's error, so the
 	 * screen on these floats never rejects what the exact bound passes. */
 	double up = 1 + 1e-6;
-	a->rate[ARB__DIR(p, ARB_BUY)] =
-	    (float)(arb__top_rate(a->books[p], ARB_BUY, a->fee[p]) * up);
-	a->rate[ARB__DIR(p, ARB_SELL)] =
-	    (float)(arb__top_rate(a->books[p], ARB_SELL, a->fee[p]) * up);
-	return a->rate[ARB__DIR(p, ARB_BUY)] != old_buy ||
-	       a->rate[ARB__DIR(p, ARB_SELL)] != old_sell;
+	for (unsigned side = ARB_BUY; side <= ARB_SELL; side++) {
+		float r = (float)(arb__top_rate(a->books[p], (enum arb_side)side, a->fee[p]) * up);
+		changed |= (unsigned)(a->rate[ARB__DIR(p, side)] != r) << side;
+		a->rate[ARB__DIR(p, side)] = r;
+	}
+	return changed;
 }
 
 static float screen_threshold(const struct arb *a)
@@ -85,45 +86,42 @@ static float screen_threshold(const struct arb *a)
 	return (float)(1 + a->cfg.min_profit_bps / 1e4);
 }
 
-static float screen_rate(const struct arb *a, const struct arb__entry *e)
+/* The top-of-book bound of the cycle of entry e in group d. */
+static float screen_rate(const struct arb *a, uint32_t d, const struct arb__entry *e)
 {
 	const float *rate = a->rate;
-	return rate[e->dir[0] & ARB__DIR_MASK] * rate[e->dir[1]] * rate[e->dir[2]] *
-	       rate[e->dir[3]];
+	return rate[d] * rate[e->other[0]] * rate[e->other[1]] * rate[e->other[2]];
 }
 
-static bool entry_pass(const struct arb__entry *e)
-{
-	return (e->dir[0] & ARB__PASS) != 0;
-}
-
-/* Flips cycle c's pass flag in all its entries and counts it per pair
+/* Sets cycle c's pass flag in all its entries and counts it per group
  * (rare: only when a cycle crosses the screen's threshold). */
-static void flip_pass(struct arb_graph *g, uint32_t c, bool pass)
+static void set_pass(struct arb_graph *g, uint32_t c, const struct arb__entry *e, bool pass)
 {
+	if ((e->pass != 0) == pass)
+		return;
 	const struct arb__cycle *cy = &g->cycles[c];
 	for (unsigned l = 0; l < cy->n_legs; l++) {
-		g->entries[g->epos[(size_t)c * ARB_MAX_LEGS + l]].dir[0] ^= (uint16_t)ARB__PASS;
-		g->pass_count[ARB__DIR_PAIR(cy->dir[l])] += pass ? 1u : UINT32_MAX;
+		g->entries[g->epos[(size_t)c * ARB_MAX_LEGS + l]].pass = pass;
+		g->pass_count[cy->dir[l]] += pass ? 1u : UINT32_MAX;
 	}
 }
 
-static void set_pass(struct arb_graph *g, uint32_t c, const struct arb__entry *e, bool pass)
+static void rescreen_group(struct arb *a, uint32_t d)
 {
-	if (entry_pass(e) != pass)
-		flip_pass(g, c, pass);
+	struct arb_graph *g = a->g;
+	float thr = screen_threshold(a);
+	for (uint32_t i = g->grp_off[d]; i < g->grp_off[d + 1]; i++)
+		set_pass(g, g->idx[i], &g->entries[i], screen_rate(a, d, &g->entries[i]) >= thr);
 }
 
 /* Re-screens the cycles through pair after its rates changed outside an
- * event (a book bound, a fee set), so the pass bits stay true. */
+ * event (a book bound, a fee set), so the pass flags stay true. */
 static void rescreen_pair(struct arb *a, uint32_t pair)
 {
-	struct arb_graph *g = a->g;
-	if (!g || pair >= g->n_pairs)
+	if (!a->g || pair >= a->g->n_pairs)
 		return;
-	float thr = screen_threshold(a);
-	for (uint32_t i = g->idx_off[pair]; i < g->idx_off[pair + 1]; i++)
-		set_pass(g, g->idx[i], &g->entries[i], screen_rate(a, &g->entries[i]) >= thr);
+	rescreen_group(a, ARB__DIR(pair, ARB_BUY));
+	rescreen_group(a, ARB__DIR(pair, ARB_SELL));
 }
 
 struct arb *arb_new(const struct arb_cfg *cfg, const struct clock *clock, uint64_t id_seed,
@@ -197,13 +195,9 @@ struct arb_graph *arb_install(struct arb *a, struct arb_graph *g)
 	}
 	if (g) {
 		float thr = screen_threshold(a);
-		for (uint32_t p = 0; p < g->n_pairs; p++) {
-			for (uint32_t i = g->idx_off[p]; i < g->idx_off[p + 1]; i++) {
-				/* Each cycle once: at the entry of its first leg's pair. */
-				if ((g->entries[i].dir[0] & ARB__DIR_MASK) >> 1 == p)
-					set_pass(g, g->idx[i], &g->entries[i],
-						 screen_rate(a, &g->entries[i]) >= thr);
-			}
+		for (uint32_t c = 0; c < g->n_cycles; c++) {
+			const struct arb__entry *e = &g->entries[g->epos[(size_t)c * ARB_MAX_LEGS]];
+			set_pass(g, c, e, screen_rate(a, g->cycles[c].dir[0], e) >= thr);
 		}
 	}
 	return old;
@@ -320,32 +314,42 @@ int arb_on_book(struct arb *a, uint32_t pair, uint64_t trigger_ns)
 		a->stats.unknown_pair++;
 		return ERR_NOTFOUND;
 	}
-	if (!refresh_rates(a, pair) && g->pass_count[pair] == 0) {
-		/* The screen of every cycle through pair is what it was, and none
-		 * passes: nothing here can be an opportunity. */
-		a->stats.events_skipped++;
-		return 0;
-	}
+	unsigned changed = refresh_rates(a, pair);
 	struct arb__env env = env_of(a);
 	float thr = screen_threshold(a);
-	unsigned n_top = 0;
-	uint32_t from = g->idx_off[pair], to = g->idx_off[pair + 1];
-	a->stats.cycles_touched += to - from;
+	unsigned n_top = 0, groups = 0;
 	const struct arb__entry *e = g->entries;
 	uint64_t screened = 0;
-	for (uint32_t i = from; i < to; i++) {
-		bool pass = screen_rate(a, &e[i]) >= thr;
-		set_pass(g, g->idx[i], &e[i], pass);
-		if (!pass) {
-			screened++;
+	for (unsigned side = ARB_BUY; side <= ARB_SELL; side++) {
+		uint32_t d = ARB__DIR(pair, side);
+		/* A group whose rate did not move keeps every cycle's screen as it
+		 * was; with none passing, nothing in it can be an opportunity. */
+		if (!(changed & (1u << side)) && g->pass_count[d] == 0)
 			continue;
+		groups++;
+		uint32_t from = g->grp_off[d], to = g->grp_off[d + 1];
+		a->stats.cycles_touched += to - from;
+		const float rd = a->rate[d];
+		const float *rate = a->rate;
+		for (uint32_t i = from; i < to; i++) {
+			bool pass =
+			    rd * rate[e[i].other[0]] * rate[e[i].other[1]] * rate[e[i].other[2]] >=
+			    thr;
+			if ((e[i].pass != 0) != pass)
+				set_pass(g, g->idx[i], &e[i], pass); /* rare: a crossing */
+			if (!pass) {
+				screened++;
+				continue;
+			}
+			a->stats.cycles_walked++;
+			enum arb_verdict v = arb__eval(&env, g->idx[i], trigger_ns, &a->scratch);
+			a->stats.verdicts[v]++;
+			if (v == ARB_V_OPP)
+				keep(a, &n_top);
 		}
-		a->stats.cycles_walked++;
-		enum arb_verdict v = arb__eval(&env, g->idx[i], trigger_ns, &a->scratch);
-		a->stats.verdicts[v]++;
-		if (v == ARB_V_OPP)
-			keep(a, &n_top);
 	}
+	if (!groups)
+		a->stats.events_skipped++;
 	a->stats.verdicts[ARB_V_SCREENED] += screened;
 	if (!n_top)
 		return 0;
@@ -392,8 +396,8 @@ uint32_t arb_cycles_through(const struct arb *a, uint32_t pair, const uint32_t *
 	*out = NULL;
 	if (!a->g || pair >= a->g->n_pairs)
 		return 0;
-	*out = a->g->idx + a->g->idx_off[pair];
-	return a->g->idx_off[pair + 1] - a->g->idx_off[pair];
+	*out = a->g->idx + a->g->grp_off[2 * pair];
+	return a->g->grp_off[2 * pair + 2] - a->g->grp_off[2 * pair];
 }
 
 uint32_t arb_cycle_count_by(const struct arb *a, const char *home, unsigned n_legs)

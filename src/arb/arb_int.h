@@ -14,13 +14,13 @@
  * cycle's screen entry to four rates, so the screen has no branch. */
 #define ARB__DIR_ONE (ARB_MAX_PAIRS * 2u)
 
-/* One cycle as the screen of one pair sees it: every leg's direction, packed
- * in 16 bits, so a pair's entries are one sequential run of 8-byte records
- * (the cycle index is idx[] at the same position). */
-#define ARB__PASS     0x8000u
-#define ARB__DIR_MASK 0x7fffu
+/* One cycle as the screen of one directed pair sees it: the OTHER legs'
+ * directions (ARB__DIR_ONE past a 3-leg cycle's end) in 16 bits and the
+ * pass flag, so a group is one sequential run of 8-byte records (the cycle
+ * index is idx[] at the same position). */
 struct arb__entry {
-	uint16_t dir[ARB_MAX_LEGS];
+	uint16_t other[ARB_MAX_LEGS - 1];
+	uint16_t pass;
 };
 
 struct arb__cycle {
@@ -41,15 +41,18 @@ struct arb_graph {
 	uint32_t home_asset[ARB_MAX_HOMES]; /* asset id, UINT32_MAX when absent */
 	uint32_t n_cycles;
 	struct arb__cycle *cycles;
-	uint32_t *idx_off;	    /* n_pairs + 1 offsets into idx */
-	uint32_t *idx;		    /* cycle indices, grouped by pair */
+	/* The index, grouped by directed use: the cycles that use pair p on
+	 * side k are idx[grp_off[d]..grp_off[d + 1]) with d = ARB__DIR(p, k),
+	 * so a pair's cycles are its two groups, BUY then SELL. */
+	uint32_t *grp_off;	    /* 2 * n_pairs + 1 offsets */
+	uint32_t *idx;		    /* cycle indices */
 	struct arb__entry *entries; /* the same order as idx */
-	/* Screen state, owned by the detector the graph is installed in: the
-	 * ARB__PASS flag in dir[0] of each of a cycle's entries, set while its
-	 * top-of-book bound passes; per pair, the number of its cycles passing;
-	 * and where each cycle's entries are (ARB_MAX_LEGS per cycle, UINT32_MAX
-	 * past its legs), to flip the flag in all of them. */
-	uint32_t *pass_count;
+	/* Screen state, owned by the detector the graph is installed in: each
+	 * entry's pass flag is set while its cycle's top-of-book bound passes
+	 * (the same in all of a cycle's entries); pass_count[d] counts the
+	 * passing cycles of group d; epos says where each cycle's entries are
+	 * (ARB_MAX_LEGS per cycle, in leg order), to flip all of them. */
+	uint32_t *pass_count; /* 2 * n_pairs + 1 */
 	uint32_t *epos;
 	uint32_t by_len[ARB_MAX_HOMES][ARB_MAX_LEGS + 1];
 };

@@ -179,32 +179,36 @@ static int build_adjacency(struct builder *b)
 
 static int build_index(struct arb_graph *g)
 {
-	g->idx_off = calloc((size_t)g->n_pairs + 1, sizeof *g->idx_off);
-	g->idx = malloc(((size_t)g->n_cycles * ARB_MAX_LEGS + 1) * sizeof *g->idx);
-	g->entries = malloc(((size_t)g->n_cycles * ARB_MAX_LEGS + 1) * sizeof *g->entries);
-	g->pass_count = calloc((size_t)g->n_pairs + 1, sizeof *g->pass_count);
-	g->epos = malloc(((size_t)g->n_cycles * ARB_MAX_LEGS + 1) * sizeof *g->epos);
-	uint32_t *fill = calloc((size_t)g->n_pairs + 1, sizeof *fill);
-	if (!g->idx_off || !g->idx || !g->entries || !g->pass_count || !g->epos || !fill) {
+	size_t n_dirs = (size_t)g->n_pairs * 2, n_ent = (size_t)g->n_cycles * ARB_MAX_LEGS + 1;
+	g->grp_off = calloc(n_dirs + 1, sizeof *g->grp_off);
+	g->idx = malloc(n_ent * sizeof *g->idx);
+	g->entries = malloc(n_ent * sizeof *g->entries);
+	g->pass_count = calloc(n_dirs + 1, sizeof *g->pass_count);
+	g->epos = malloc(n_ent * sizeof *g->epos);
+	uint32_t *fill = calloc(n_dirs + 1, sizeof *fill);
+	if (!g->grp_off || !g->idx || !g->entries || !g->pass_count || !g->epos || !fill) {
 		free(fill);
 		return ERR_NOMEM;
 	}
 	for (uint32_t c = 0; c < g->n_cycles; c++)
 		for (unsigned l = 0; l < g->cycles[c].n_legs; l++)
-			g->idx_off[ARB__DIR_PAIR(g->cycles[c].dir[l]) + 1]++;
-	for (uint32_t p = 0; p < g->n_pairs; p++)
-		g->idx_off[p + 1] += g->idx_off[p];
-	memcpy(fill, g->idx_off, ((size_t)g->n_pairs + 1) * sizeof *fill);
+			g->grp_off[g->cycles[c].dir[l] + 1]++;
+	for (size_t d = 0; d < n_dirs; d++)
+		g->grp_off[d + 1] += g->grp_off[d];
+	memcpy(fill, g->grp_off, (n_dirs + 1) * sizeof *fill);
 	for (uint32_t c = 0; c < g->n_cycles; c++) {
 		const struct arb__cycle *cy = &g->cycles[c];
-		struct arb__entry e;
-		for (unsigned l = 0; l < ARB_MAX_LEGS; l++)
-			e.dir[l] = (uint16_t)(l < cy->n_legs ? cy->dir[l] : ARB__DIR_ONE);
 		for (unsigned l = 0; l < ARB_MAX_LEGS; l++) {
 			g->epos[(size_t)c * ARB_MAX_LEGS + l] = UINT32_MAX;
 			if (l >= cy->n_legs)
 				continue;
-			uint32_t at = fill[ARB__DIR_PAIR(cy->dir[l])]++;
+			struct arb__entry e = {.pass = 0};
+			for (unsigned o = 0; o < ARB_MAX_LEGS - 1; o++) {
+				unsigned k = l + 1 + o;
+				e.other[o] = (uint16_t)(k < l + cy->n_legs ? cy->dir[k % cy->n_legs]
+									   : ARB__DIR_ONE);
+			}
+			uint32_t at = fill[cy->dir[l]]++;
 			g->idx[at] = c;
 			g->entries[at] = e;
 			g->epos[(size_t)c * ARB_MAX_LEGS + l] = at;
@@ -308,7 +312,7 @@ void arb_graph_free(struct arb_graph *g)
 	free(g->pair_quote);
 	free(g->assets);
 	free(g->cycles);
-	free(g->idx_off);
+	free(g->grp_off);
 	free(g->idx);
 	free(g->entries);
 	free(g->pass_count);

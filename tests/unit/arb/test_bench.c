@@ -3,8 +3,8 @@
  * books around each pair's fair mid, then a stream of book updates, each
  * followed by arb_on_book on the updated pair, timed with clock_mono_ns into a
  * core/hist histogram (the book update itself is not timed). Four mixes:
- * "realistic" (70% of updates change one level's quantity, 30% move the
- * prices), "top-moves" (every update moves the best prices: the worst case
+ * "realistic" (70% of updates change one level's quantity, 15% move one side's
+ * prices, 15% both), "top-moves" (every update moves both sides: the worst case
  * for the screen), each with pairs drawn uniformly or half of the time from
  * the 60 busiest ("-hot"). One price move in 500 dislocates its pair by
  * 0.5-2% for the next five updates, after which the pair returns to its fair
@@ -194,7 +194,8 @@ static int cmp_u32(const void *x, const void *y)
  * half of the time among the 60 busiest, the majors listed first in the
  * universe. With depth_share > 0, that share of the updates changes one
  * level's quantity and leaves the best prices where they were, as most of
- * Kraken's book updates do; the others move the whole ladder. */
+ * Kraken's book updates do; of the others, which move prices, half move one
+ * side only. With depth_share 0 every update moves both sides. */
 struct mix {
 	const char *name;
 	bool hot;
@@ -240,7 +241,18 @@ static void run(struct bench *b, struct arb *a, unsigned n_updates, const struct
 			restore_in = 5;
 		} else {
 			mid = (int64_t)((double)mid * (1 + unif(-3, 3) / 1e4));
+			struct side keep_bids = b->bids[i], keep_asks = b->asks[i];
 			make_ladders(b, i, mid);
+			/* Half of the price moves are one-sided: a new best bid or
+			 * ask, the other side as it was (unless that would cross). */
+			if (m->depth_share >= 0 && !restoring && i != dislocated && (rnd() & 1)) {
+				if (rnd() & 1) {
+					if (keep_asks.lv[0].price > b->bids[i].lv[0].price)
+						b->asks[i] = keep_asks;
+				} else if (b->asks[i].lv[0].price > keep_bids.lv[0].price) {
+					b->bids[i] = keep_bids;
+				}
+			}
 		}
 		uint64_t t = clock_mono_ns();
 		apply(b, i, t);
@@ -318,8 +330,8 @@ static void test_bench(void **state)
 	static const struct mix mixes[] = {
 	    {"realistic", false, 0.7},
 	    {"realistic-hot", true, 0.7},
-	    {"top-moves", false, 0},
-	    {"top-moves-hot", true, 0},
+	    {"top-moves", false, -1},
+	    {"top-moves-hot", true, -1},
 	};
 	for (size_t k = 0; k < sizeof mixes / sizeof mixes[0]; k++)
 		run(&b, a, n_updates, &mixes[k]);
