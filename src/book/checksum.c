@@ -134,10 +134,13 @@ static size_t side_text(const struct book__tok *old, size_t nold, struct book__t
 			nw[i].price = lv[i].price;
 			nw[i].qty = lv[i].qty;
 			nw[i].len = put_level(nw[i].text, &lv[i]);
+			hit = &nw[i];
 		}
 		/* A fixed-size copy is a few vector moves; out has room for
-		 * BOOK_CHECKSUM_LEVELS full-size texts per side. */
-		memcpy(out + len, nw[i].text, sizeof(nw[i].text));
+		 * BOOK_CHECKSUM_LEVELS full-size texts per side. It reads the
+		 * old entry, not the copy just stored, which the CPU could not
+		 * forward to the load. */
+		memcpy(out + len, hit->text, sizeof(hit->text));
 		len += nw[i].len;
 	}
 	return len;
