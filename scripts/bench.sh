@@ -27,7 +27,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 BENCH_DIR=${BENCH_DIR:-$(dirname "$BIN")/bench}
 mkdir -p "$BENCH_DIR"
 
-SECTIONS=(book_stream)
+SECTIONS=(book_stream detector)
 FAILED_TARGETS=0
 
 say() { printf '  %s\n' "$*"; }
@@ -110,6 +110,37 @@ bench_book_stream() {
 	target "allocations after warm-up" "$allocs" le 0 calls
 	# Keep the summary with the RSS for the regression check.
 	sed -e "s/}\$/,\"peak_rss_kib\":${rss:-null}}/" "$out" >"$out.tmp" && mv "$out.tmp" "$out"
+	say "results: $out"
+}
+
+# --- detector: arb_on_book per book update on a Kraken-sized universe --------
+bench_detector() {
+	local bin out="$BENCH_DIR/detector.json" n=${BENCH_ARB_UPDATES:-200000}
+	bin=$(dirname "$BIN")/arb_test_bench
+	echo "== detector: arb_on_book after each book update, 1,109 pairs at depth 10"
+	if [ ! -x "$bin" ]; then
+		echo "bench: $bin is missing (built with the tests)" >&2
+		return 1
+	fi
+	ARB_BENCH_UPDATES=$n ARB_BENCH_JSON=$out "$bin" \
+		>"$BENCH_DIR/detector.log" 2>&1 || {
+		cat "$BENCH_DIR/detector.log" >&2
+		return 1
+	}
+	grep -E '^(universe|  home|cycles through)' "$BENCH_DIR/detector.log" | sed 's/^/  /'
+	local rp50 rp99 tp50 tp99 heap
+	rp50=$(json_num "$out" realistic_p50_ns)
+	rp99=$(json_num "$out" realistic_p99_ns)
+	tp50=$(json_num "$out" top_moves_p50_ns)
+	tp99=$(json_num "$out" top_moves_p99_ns)
+	heap=$(json_num "$out" top_moves_heap_calls)
+	say "$n updates per mix; realistic: 70% below-top, 15% one side moves, 15% both"
+	say "realistic (ns): p50 $rp50, p99 $rp99; every update moves the top: p50 $tp50, p99 $tp99"
+	target "p50 per update, realistic" "$rp50" le 2000 ns
+	target "p99 per update, realistic" "$rp99" le 20000 ns
+	target "p50 per update, top moves" "$tp50" le 2000 ns
+	target "p99 per update, top moves" "$tp99" le 20000 ns
+	target "heap calls in the update loop" "$heap" le 0 calls
 	say "results: $out"
 }
 

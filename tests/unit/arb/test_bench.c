@@ -16,7 +16,9 @@
  * latencies are printed, never asserted (benchmarks measure, tests check).
  *
  * ARB_BENCH_UPDATES (default 200000) sets the number of updates per traffic
- * mix; ARB_BENCH_HOMES (default USD,EUR,USDT,BTC) the home assets. */
+ * mix; ARB_BENCH_HOMES (default USD,EUR,USDT,BTC) the home assets;
+ * ARB_BENCH_JSON a file to write the numbers to, as one JSON object
+ * (scripts/bench.sh, section detector). */
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
@@ -52,6 +54,7 @@ struct bench {
 	uint32_t n_online;
 	uint64_t opps;
 	struct hist h;
+	FILE *json; /* ARB_BENCH_JSON: the numbers as one JSON object */
 };
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -273,6 +276,18 @@ static void run(struct bench *b, struct arb *a, unsigned n_updates, const struct
 	       hist_mean(&b->h), st.cycles_walked - walked0, b->opps - opps0,
 	       count ? "" : "not measured/", allocs);
 	assert_int_equal(allocs, 0);
+	if (b->json) {
+		char key[40];
+		size_t k = 0;
+		for (const char *c = name; *c && k + 1 < sizeof key; c++)
+			key[k++] = *c == '-' ? '_' : *c;
+		key[k] = '\0';
+		fprintf(b->json,
+			",\"%s_p50_ns\":%" PRIu64 ",\"%s_p99_ns\":%" PRIu64
+			",\"%s_p999_ns\":%" PRIu64 ",\"%s_heap_calls\":%s",
+			key, hist_quantile(&b->h, 0.5), key, hist_quantile(&b->h, 0.99), key,
+			hist_quantile(&b->h, 0.999), key, count ? (allocs ? "1" : "0") : "null");
+	}
 }
 
 static void test_bench(void **state)
@@ -321,6 +336,18 @@ static void test_bench(void **state)
 		}
 	}
 	qsort(through, nt, sizeof *through, cmp_u32);
+	const char *jp = getenv("ARB_BENCH_JSON");
+	if (jp) {
+		b.json = fopen(jp, "w");
+		assert_non_null(b.json);
+		fprintf(b.json,
+			"{\"pairs\":%u,\"cycles\":%u,\"cycles_3leg\":%u,\"cycles_4leg\":%u,"
+			"\"cycles_per_pair_median\":%u,\"cycles_per_pair_max\":%u,\"updates\":%u",
+			(unsigned)b.n, (unsigned)arb_cycle_count(a),
+			(unsigned)arb_cycle_count_by(a, NULL, 3),
+			(unsigned)arb_cycle_count_by(a, NULL, 4), (unsigned)through[nt / 2],
+			(unsigned)through[nt - 1], n_updates);
+	}
 	printf("cycles through a pair: median %u, p90 %u, p99 %u, max %u\n",
 	       (unsigned)through[nt / 2], (unsigned)through[nt * 9 / 10],
 	       (unsigned)through[nt * 99 / 100], (unsigned)through[nt - 1]);
@@ -335,6 +362,11 @@ static void test_bench(void **state)
 	};
 	for (size_t k = 0; k < sizeof mixes / sizeof mixes[0]; k++)
 		run(&b, a, n_updates, &mixes[k]);
+	if (b.json) {
+		fprintf(b.json, "}\n");
+		fclose(b.json);
+		b.json = NULL;
+	}
 	assert_true(b.opps > 0);
 	arb_free(a);
 	for (uint32_t i = 0; i < b.n; i++)
