@@ -54,6 +54,8 @@ struct bench_verify_result {
 	uint64_t first_parse_error_line; /* 0 = none */
 	char first_parse_error[256];
 	uint64_t elapsed_ns;	  /* wall time of the timed pass */
+	uint64_t cpu_ns;	  /* CPU time of the thread in the timed pass: the
+				     wall time less any time it was not running */
 	struct hist latency;	  /* per decoded message: decode + apply + checksum */
 	bool allocs_measured;	  /* false under ASan (see alloc_count.h) */
 	uint64_t warmup_messages; /* messages before allocations were counted */
