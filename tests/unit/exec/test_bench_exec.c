@@ -3,7 +3,8 @@
  * paper venue. Prints p50/p99 with and without the fdatasync'd journal.
  * Checks only correctness (every cycle placed its first order and finished);
  * the numbers are for people. ARB_BENCH_ITERS sets the cycles per run
- * (default 500, so the suite stays fast). */
+ * (default 500, so the suite stays fast); ARB_BENCH_JSON names a file to
+ * write the numbers to (scripts/bench.sh, section exec_submit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,7 +69,11 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void run(const char *label, const char *journal, unsigned iters)
+struct result {
+	double p50_us, p99_us;
+};
+
+static void run(const char *label, const char *journal, unsigned iters, struct result *res)
 {
 	struct arb_pair pairs[N_PAIRS];
 	struct fx_books books;
@@ -123,6 +128,8 @@ static void run(const char *label, const char *journal, unsigned iters)
 	printf("bench exec %-12s submit->place n=%u p50=%.2f us p99=%.2f us max=%.2f us\n", label,
 	       iters, (double)lat[iters / 2] / 1e3, (double)lat[(size_t)(iters * 0.99)] / 1e3,
 	       (double)lat[iters - 1] / 1e3);
+	res->p50_us = (double)lat[iters / 2] / 1e3;
+	res->p99_us = (double)lat[(size_t)(iters * 0.99)] / 1e3;
 	free(lat);
 	exec_free(e);
 	v.ops->destroy(v.ctx);
@@ -136,14 +143,25 @@ static void test_bench(void **state)
 	unsigned iters = env ? (unsigned)strtoul(env, NULL, 10) : 500;
 	if (iters < 10)
 		iters = 10;
-	run("no-journal", NULL, iters);
+	struct result nj, j;
+	run("no-journal", NULL, iters, &nj);
 	char dir[] = "/tmp/exec-bench-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	char path[96];
 	snprintf(path, sizeof(path), "%s/bench.journal", dir);
-	run("journal", path, iters);
+	run("journal", path, iters, &j);
 	unlink(path);
 	rmdir(dir);
+	const char *json = getenv("ARB_BENCH_JSON");
+	if (json && *json) {
+		FILE *f = fopen(json, "w");
+		assert_non_null(f);
+		fprintf(f,
+			"{\"iterations\":%u,\"no_journal_p50_us\":%.3f,\"no_journal_p99_us\":%.3f,"
+			"\"journal_p50_us\":%.3f,\"journal_p99_us\":%.3f}\n",
+			iters, nj.p50_us, nj.p99_us, j.p50_us, j.p99_us);
+		fclose(f);
+	}
 }
 
 int main(void)
