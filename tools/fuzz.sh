@@ -20,13 +20,17 @@ for t in "$@"; do
 	mkdir -p "$work" "$art"
 	seeds=("$root/fuzz/corpus/$t")
 	[ -d "$root/fuzz/regressions/$t" ] && seeds+=("$root/fuzz/regressions/$t")
-	dict=()
-	[ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
+	extra=()
+	[ -f "$root/fuzz/$t.dict" ] && extra=(-dict="$root/fuzz/$t.dict")
+	# fuzz/<t>.options: extra libFuzzer flags, one per line, # comments
+	[ -f "$root/fuzz/$t.options" ] && while read -r o; do
+		[ -n "$o" ] && [ "${o#\#}" = "$o" ] && extra+=("$o")
+	done <"$root/fuzz/$t.options"
 	echo "fuzz: $t for ${secs}s"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-		-print_final_stats=1 -artifact_prefix="$art/" "${dict[@]}" "$work" "${seeds[@]}" \
+		-print_final_stats=1 -artifact_prefix="$art/" "${extra[@]}" "$work" "${seeds[@]}" \
 		>"$build/fuzz-$t.log" 2>&1
 	rc=$?
 	grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$build/fuzz-$t.log" | sed "s/^/fuzz: $t: /"
