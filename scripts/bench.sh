@@ -97,7 +97,10 @@ bench_book_stream() {
 	i=$(for ((k = 1; k <= runs; k++)); do echo "$(json_num "$out.$k" p50) $k"; done |
 		sort -n | awk -v m=$(((runs + 1) / 2)) 'NR == m { print $2 }')
 	mv "$out.$i" "$out"
-	[ -s "$timing.$i" ] && mv "$timing.$i" "$timing"
+	rm -f "$timing"
+	if [ -s "$timing.$i" ]; then
+		mv "$timing.$i" "$timing"
+	fi
 	rm -f "$out".[0-9]* "$timing".[0-9]*
 	say "reported: run $i (median p50)"
 	local p50 p99 p999 max mps wall cpu allocs ok mism rss
