@@ -28,7 +28,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 BENCH_DIR=${BENCH_DIR:-$(dirname "$BIN")/bench}
 mkdir -p "$BENCH_DIR"
 
-SECTIONS=(book_stream detector)
+SECTIONS=(book_stream exec_submit detector)
 FAILED_TARGETS=0
 
 say() { printf '  %s\n' "$*"; }
@@ -131,6 +131,31 @@ bench_book_stream() {
 	target "allocations after warm-up" "$allocs" le 0 calls
 	# Keep the summary with the RSS for the regression check.
 	sed -e "s/}\$/,\"peak_rss_kib\":${rss:-null}}/" "$out" >"$out.tmp" && mv "$out.tmp" "$out"
+	say "results: $out"
+}
+
+# --- exec_submit: opportunity handed to the sequencer -> first place() -------
+bench_exec_submit() {
+	local bin out="$BENCH_DIR/exec_submit.json" iters=${BENCH_EXEC_ITERS:-20000}
+	bin=$(dirname "$BIN")/exec_test_bench_exec
+	echo "== exec_submit: exec_submit -> exec_poll -> the paper venue's place()"
+	if [ ! -x "$bin" ]; then
+		echo "bench: $bin is missing (built with the tests)" >&2
+		return 1
+	fi
+	ARB_BENCH_ITERS=$iters ARB_BENCH_JSON=$out "$bin" >"$BENCH_DIR/exec_submit.log" 2>&1 || {
+		cat "$BENCH_DIR/exec_submit.log" >&2
+		return 1
+	}
+	local np50 np99 jp50 jp99
+	np50=$(json_num "$out" no_journal_p50_us)
+	np99=$(json_num "$out" no_journal_p99_us)
+	jp50=$(json_num "$out" journal_p50_us)
+	jp99=$(json_num "$out" journal_p99_us)
+	say "$iters cycles; the journal is fdatasync'd before every order (disk-bound)"
+	say "without journal (us): p50 $np50, p99 $np99; with journal: p50 $jp50, p99 $jp99"
+	target "p50 submit->place, no journal" "$np50" le 20 us
+	target "p50 submit->place, journal" "$jp50" le 20 us
 	say "results: $out"
 }
 
