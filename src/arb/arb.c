@@ -93,6 +93,22 @@ static float screen_rate(const struct arb *a, uint32_t d, const struct arb__entr
 	return rate[d] * rate[e->other[0]] * rate[e->other[1]] * rate[e->other[2]];
 }
 
+static float other_rate(const float *rate, const struct arb__entry *e)
+{
+	return rate[e->other[0]] * rate[e->other[1]] * rate[e->other[2]];
+}
+
+/* The first entry of [i, to) that passes the screen or still carries the
+ * pass flag: the hot loop, kept free of anything else. */
+static uint32_t next_candidate(const float *rate, const struct arb__entry *e, uint32_t i,
+			       uint32_t to, float need)
+{
+	for (; i < to; i++)
+		if ((other_rate(rate, &e[i]) >= need) | (e[i].pass != 0))
+			break;
+	return i;
+}
+
 /* Sets cycle c's pass flag in all its entries and counts it per group
  * (rare: only when a cycle crosses the screen's threshold). */
 static void set_pass(struct arb_graph *g, uint32_t c, const struct arb__entry *e, bool pass)
@@ -319,7 +335,7 @@ int arb_on_book(struct arb *a, uint32_t pair, uint64_t trigger_ns)
 	float thr = screen_threshold(a);
 	unsigned n_top = 0, groups = 0;
 	const struct arb__entry *e = g->entries;
-	uint64_t screened = 0;
+	uint64_t screened = 0, walked = 0;
 	for (unsigned side = ARB_BUY; side <= ARB_SELL; side++) {
 		uint32_t d = ARB__DIR(pair, side);
 		/* A group whose rate did not move keeps every cycle's screen as it
@@ -329,24 +345,30 @@ int arb_on_book(struct arb *a, uint32_t pair, uint64_t trigger_ns)
 		groups++;
 		uint32_t from = g->grp_off[d], to = g->grp_off[d + 1];
 		a->stats.cycles_touched += to - from;
-		const float rd = a->rate[d];
-		const float *rate = a->rate;
-		for (uint32_t i = from; i < to; i++) {
-			bool pass =
-			    rd * rate[e[i].other[0]] * rate[e[i].other[1]] * rate[e[i].other[2]] >=
-			    thr;
+		/* The other legs' product must reach thr / rate[d]; a zero rate
+		 * (empty side) gives infinity, which nothing reaches. */
+		const float need = thr / a->rate[d];
+		uint32_t i = from;
+		for (;;) {
+			i = next_candidate(a->rate, e, i, to, need);
+			if (i == to)
+				break;
+			bool pass = other_rate(a->rate, &e[i]) >= need;
 			if ((e[i].pass != 0) != pass)
-				set_pass(g, g->idx[i], &e[i], pass); /* rare: a crossing */
-			if (!pass) {
-				screened++;
-				continue;
+				set_pass(g, g->idx[i], &e[i], pass); /* a crossing */
+			if (pass) {
+				walked++;
+				enum arb_verdict v =
+				    arb__eval(&env, g->idx[i], trigger_ns, &a->scratch);
+				a->stats.verdicts[v]++;
+				if (v == ARB_V_OPP)
+					keep(a, &n_top);
 			}
-			a->stats.cycles_walked++;
-			enum arb_verdict v = arb__eval(&env, g->idx[i], trigger_ns, &a->scratch);
-			a->stats.verdicts[v]++;
-			if (v == ARB_V_OPP)
-				keep(a, &n_top);
+			i++;
 		}
+		screened += (to - from) - walked;
+		a->stats.cycles_walked += walked;
+		walked = 0;
 	}
 	if (!groups)
 		a->stats.events_skipped++;
