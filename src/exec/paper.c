@@ -152,7 +152,7 @@ static int paper_place(void *ctx, const struct venue_order *o)
 	memcpy(r->cl_ord_id, o->cl_ord_id, sizeof(r->cl_ord_id));
 	snprintf(r->order_id, sizeof(r->order_id), "PAPER-%06llu",
 		 (unsigned long long)++p->next_order_id);
-	memcpy(r->symbol, kp->symbol, sizeof(r->symbol) - 1);
+	snprintf(r->symbol, sizeof(r->symbol), "%s", kp->symbol);
 	r->status = VENUE_ST_PENDING;
 	r->side = o->side;
 	r->price_scale = o->price_scale;
@@ -294,7 +294,7 @@ static void fill(struct paper *p, struct paper_slot *s, uint64_t now_ns)
 	r->fee = (int64_t)fee_fs;
 	r->avg_price = filled ? (int64_t)((cost_pq + filled / 2) / filled) : 0;
 	if (filled > 0)
-		memcpy(r->fee_asset, kp->quote, sizeof(r->fee_asset) - 1);
+		snprintf(r->fee_asset, sizeof(r->fee_asset), "%s", kp->quote);
 	if (filled == o->qty) {
 		r->status = VENUE_ST_FILLED;
 	} else {
