@@ -59,8 +59,8 @@ struct live_opts {
 	 * that this venue did not place. May be NULL/0. */
 	const struct kr_pair *pairs;
 	size_t n_pairs;
-	uint32_t deadman_timeout_s; /* RISK_DEADMAN_TIMEOUT_S; 0 disables */
-	uint32_t ping_interval_ms;  /* KRAKEN_WS_PING_INTERVAL_MS; 0 = 20000 */
+	uint32_t deadman_timeout_s;    /* RISK_DEADMAN_TIMEOUT_S; 0 disables */
+	uint32_t ping_interval_ms;     /* KRAKEN_WS_PING_INTERVAL_MS; 0 = 20000 */
 	uint32_t heartbeat_timeout_ms; /* 0 = 10000 */
 	uint32_t reconnect_min_ms;     /* 0 = 1000 */
 	uint32_t reconnect_max_ms;     /* 0 = 60000 */
@@ -84,7 +84,7 @@ struct live_stats {
 	bool connected; /* the private WebSocket is open */
 	bool ready;	/* subscribed, executions snapshot received */
 	uint64_t opens, closes;
-	uint64_t tokens;	    /* GetWebSocketsToken calls that succeeded */
+	uint64_t tokens; /* GetWebSocketsToken calls that succeeded */
 	uint64_t token_errors;
 	uint64_t ws_orders;	    /* add_order sent */
 	uint64_t rest_orders;	    /* AddOrder sent (fallback) */

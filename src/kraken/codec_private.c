@@ -440,7 +440,7 @@ int kr_priv_encode_sub_balances(char *buf, size_t cap, const char *token, uint64
 int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *o,
 			     const char *token, uint64_t req_id)
 {
-	char qty[32], px[32], clid[80] = "", fee[40] = "", price[48] = "";
+	char qty[32], px[32], clid[80] = "", fee[40] = "", price[48] = "", dl[64] = "", t[40];
 
 	if (!plain(token) || !plain(o->symbol) || o->qty <= 0 ||
 	    (o->cl_ord_id && *o->cl_ord_id && !plain(o->cl_ord_id)) ||
@@ -461,12 +461,17 @@ int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *
 			return ERR_INVALID;
 	if (o->fee_preference)
 		snprintf(fee, sizeof(fee), ",\"fee_preference\":\"%s\"", o->fee_preference);
+	if (o->deadline_ns) {
+		if (clock_fmt_rfc3339(o->deadline_ns, 3, t, sizeof(t)) < 0)
+			return ERR_INVALID;
+		snprintf(dl, sizeof(dl), ",\"deadline\":\"%s\"", t);
+	}
 	return done(snprintf(buf, cap,
 			     "{\"method\":\"add_order\",\"params\":{\"order_type\":\"%s\","
 			     "\"side\":\"%s\",\"order_qty\":%s,\"symbol\":\"%s\"%s,"
-			     "\"time_in_force\":\"%s\"%s%s,\"token\":\"%s\"},\"req_id\":%llu}",
+			     "\"time_in_force\":\"%s\"%s%s%s,\"token\":\"%s\"},\"req_id\":%llu}",
 			     o->market ? "market" : "limit", o->buy ? "buy" : "sell", qty,
-			     o->symbol, price, o->ioc ? "ioc" : "gtc", clid, fee, token,
+			     o->symbol, price, o->ioc ? "ioc" : "gtc", clid, fee, dl, token,
 			     (unsigned long long)req_id),
 		    cap);
 }

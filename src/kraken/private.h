@@ -171,6 +171,9 @@ struct kr_priv_order {
 	int price_scale;
 	const char *cl_ord_id;	    /* NULL or "" none */
 	const char *fee_preference; /* NULL, "base" or "quote" */
+	/* Wall ns after which the engine must not match it ("deadline", sent
+	 * with ms precision; Kraken allows 500 ms .. 60 s ahead); 0: none. */
+	int64_t deadline_ns;
 };
 int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *o,
 			     const char *token, uint64_t req_id);
