@@ -298,8 +298,8 @@ static void test_bench(void **state)
 	const char *homes = getenv("ARB_BENCH_HOMES");
 	const char *nu = getenv("ARB_BENCH_UPDATES");
 	/* Fewer under the sanitizers (no allocation counting there either). */
-	unsigned n_updates = nu ? (unsigned)strtoul(nu, NULL, 10)
-				: (alloc_count_supported() ? 200000 : 50000);
+	unsigned n_updates =
+	    nu ? (unsigned)strtoul(nu, NULL, 10) : (alloc_count_supported() ? 200000 : 50000);
 	struct arb_cfg cfg = tp_cfg(homes ? homes : "USD,EUR,USDT,BTC", 26, 5, 1000);
 	cfg.max_book_age_ms = 600000;
 
