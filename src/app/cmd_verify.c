@@ -85,14 +85,15 @@ static void print_json(const struct bench_verify_result *r)
 	       (unsigned long long)hist_quantile(&r->latency, 0.99),
 	       (unsigned long long)hist_quantile(&r->latency, 0.999),
 	       (unsigned long long)hist_max(&r->latency), hist_mean(&r->latency));
-	printf("\"lines\":%llu,\"decoded\":%llu,\"book_errors\":%llu,\"unverified_updates\":%llu,"
+	printf("\"lines\":%llu,\"decoded\":%llu,\"level3_snapshots\":%llu,\"book_errors\":%llu,"
+	       "\"unverified_updates\":%llu,"
 	       "\"precision_changes\":%llu,\"precision_inferred\":%u,\"elapsed_ns\":%llu,"
 	       "\"cpu_ns\":%llu,"
 	       "\"warmup_messages\":%llu,",
 	       (unsigned long long)r->lines, (unsigned long long)r->decoded,
-	       (unsigned long long)r->book_errors, (unsigned long long)r->unverified,
-	       (unsigned long long)r->precision_changes, r->inferred,
-	       (unsigned long long)r->elapsed_ns, (unsigned long long)r->cpu_ns,
+	       (unsigned long long)r->level3_snapshots, (unsigned long long)r->book_errors,
+	       (unsigned long long)r->unverified, (unsigned long long)r->precision_changes,
+	       r->inferred, (unsigned long long)r->elapsed_ns, (unsigned long long)r->cpu_ns,
 	       (unsigned long long)r->warmup_messages);
 	if (r->allocs_measured)
 		printf("\"allocations_after_warmup\":%llu}\n",

@@ -38,6 +38,7 @@ struct bench_verify_result {
 	uint64_t symbols;	      /* books that received at least one book message */
 	uint64_t snapshots;	      /* book snapshots applied */
 	uint64_t updates;	      /* book updates applied */
+	uint64_t level3_snapshots;    /* level3 snapshots checked (level3.c) */
 	uint64_t checksum_ok;	      /* book messages whose checksum matched */
 	uint64_t checksum_mismatch;   /* ... and did not (book_end ERR_CHECKSUM) */
 	uint64_t book_errors;	      /* book_end ERR_FULL or ERR_RANGE */

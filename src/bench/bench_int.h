@@ -43,4 +43,22 @@ int bench__decimals(struct kr_view num);
 bool bench__infer_precision(struct kr_view msg, struct kr_view *symbol, int *price_prec,
 			    int *qty_prec);
 
+/* One level3 snapshot checked by bench__level3. */
+struct bench__l3 {
+	uint32_t expected; /* the message's checksum */
+	uint32_t got;	   /* computed over its orders */
+	size_t orders;	   /* orders hashed */
+	bool inferred;	   /* precisions from the snapshot's decimals */
+	char symbol[KR_SYMBOL_MAX];
+};
+
+struct book_level;
+
+/* Checks a level3 message (msg: a frame whose channel is "level3"): 0 with
+ * *out filled for a snapshot, 1 for anything else (an update: not replayed),
+ * or ERR_SCHEMA / ERR_FULL with info filled for a malformed snapshot. buf
+ * holds cap orders (half per side) and is scratch. Allocation free. */
+int bench__level3(struct kr_decoder *d, struct kr_view msg, struct book_level *buf, size_t cap,
+		  struct bench__l3 *out, struct err_info *info);
+
 #endif

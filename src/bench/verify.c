@@ -15,11 +15,15 @@
 struct verifier {
 	struct kr_decoder *dec;
 	struct kr_event *ev;
-	struct book **books; /* KR_MAX_PAIRS, by pair id */
-	unsigned *depth;     /* KR_MAX_PAIRS: from subscribe acks, 0 = unknown */
-	bool *good;	     /* KR_MAX_PAIRS: a matching snapshot since the last error */
-	bool *seen;	     /* KR_MAX_PAIRS: any book message */
+	struct book **books;   /* KR_MAX_PAIRS, by pair id */
+	unsigned *depth;       /* KR_MAX_PAIRS: from subscribe acks, 0 = unknown */
+	bool *good;	       /* KR_MAX_PAIRS: a matching snapshot since the last error */
+	bool *seen;	       /* KR_MAX_PAIRS: any book message */
+	struct book_level *l3; /* L3_ORDERS: a level3 snapshot's top orders */
 };
+
+/* Orders of the top 10 prices of a level3 snapshot, both sides. */
+#define L3_ORDERS 65536u
 
 static bool blank(const char *s, size_t n)
 {
@@ -51,6 +55,12 @@ static bool next_line(struct lines *it, const char **line, size_t *n)
 	return false;
 }
 
+static bool is_level3(const struct kr_event *ev)
+{
+	return ev->kind == KR_EV_UNKNOWN && ev->unknown.channel.len == 6 &&
+	       memcmp(ev->unknown.channel.p, "level3", 6) == 0;
+}
+
 static void verifier_free(struct verifier *v)
 {
 	if (v->books) {
@@ -61,6 +71,7 @@ static void verifier_free(struct verifier *v)
 	free(v->depth);
 	free(v->good);
 	free(v->seen);
+	free(v->l3);
 	free(v->ev);
 	kr_decoder_free(v->dec);
 }
@@ -122,9 +133,19 @@ static void first_pass(struct verifier *v, const char *buf, size_t len,
 		if (kr_decode(v->dec, msg.p, msg.len, v->ev, NULL) == 0) {
 			const struct kr_ack_event *a = &v->ev->ack;
 
+			struct bench__l3 l3;
+
 			if (v->ev->kind == KR_EV_SUBSCRIBE && a->success &&
 			    a->channel == KR_CHANNEL_BOOK && a->pair_id != KR_PAIR_NONE)
 				v->depth[a->pair_id] = a->depth;
+			if (notes && is_level3(v->ev) &&
+			    bench__level3(v->dec, msg, v->l3, L3_ORDERS, &l3, NULL) == 0 &&
+			    l3.inferred)
+				fprintf(notes,
+					"verify-book: no instrument data for level3 %s: its "
+					"precisions are inferred from the decimals of each "
+					"snapshot\n",
+					l3.symbol);
 			continue;
 		}
 		if (!bench__infer_precision(msg, &sym, &pp, &qp) ||
@@ -169,14 +190,36 @@ static void parse_error(struct bench_verify_result *r, uint64_t lineno, const ch
 	}
 }
 
-static void mismatch(struct bench_verify_result *r, uint64_t lineno, const struct book *b)
+static void mismatch(struct bench_verify_result *r, uint64_t lineno, const char *symbol)
 {
 	r->checksum_mismatch++;
 	if (r->first_mismatch_line == 0) {
 		r->first_mismatch_line = lineno;
-		snprintf(r->first_mismatch_symbol, sizeof(r->first_mismatch_symbol), "%s",
-			 book_symbol(b));
+		snprintf(r->first_mismatch_symbol, sizeof(r->first_mismatch_symbol), "%s", symbol);
 	}
+}
+
+/* A level3 message: a snapshot's own checksum is checked (level3.c). */
+static void apply_level3(struct verifier *v, struct kr_view msg, uint64_t lineno,
+			 struct bench_verify_result *r)
+{
+	struct bench__l3 l3;
+	struct err_info ei = {0};
+	int rc = bench__level3(v->dec, msg, v->l3, L3_ORDERS, &l3, &ei);
+
+	if (rc == 1) {
+		r->unverified++;
+		return;
+	}
+	if (rc != 0) {
+		parse_error(r, lineno, ei.msg);
+		return;
+	}
+	r->level3_snapshots++;
+	if (l3.got == l3.expected)
+		r->checksum_ok++;
+	else
+		mismatch(r, lineno, l3.symbol);
 }
 
 /* Applies one decoded book event; the outcome is counted in r. */
@@ -215,7 +258,7 @@ static void apply(struct verifier *v, const struct kr_book_event *e, uint64_t no
 	if (rc == 0)
 		r->checksum_ok++;
 	else if (rc == ERR_CHECKSUM)
-		mismatch(r, lineno, b);
+		mismatch(r, lineno, book_symbol(b));
 	else
 		r->book_errors++;
 }
@@ -262,10 +305,14 @@ static void timed_pass(struct verifier *v, const char *buf, size_t len,
 		t0 = clock_mono_ns();
 		rc = kr_decode(v->dec, msg.p, msg.len, v->ev, &ei);
 		if (rc != 0 && bench__line_message_slow(line, n, &m2) &&
-		    (m2.p != msg.p || m2.len != msg.len))
-			rc = kr_decode(v->dec, m2.p, m2.len, v->ev, &ei);
+		    (m2.p != msg.p || m2.len != msg.len)) {
+			msg = m2;
+			rc = kr_decode(v->dec, msg.p, msg.len, v->ev, &ei);
+		}
 		if (rc == 0 && v->ev->kind == KR_EV_BOOK)
 			apply(v, &v->ev->book, t0, lineno, r);
+		else if (rc == 0 && is_level3(v->ev))
+			apply_level3(v, msg, lineno, r);
 		t1 = clock_mono_ns();
 		if (rc != 0) {
 			parse_error(r, lineno, ei.msg);
@@ -302,7 +349,8 @@ int bench_verify(const char *buf, size_t len, const struct bench_verify_opts *op
 	v.depth = calloc(KR_MAX_PAIRS, sizeof(*v.depth));
 	v.good = calloc(KR_MAX_PAIRS, sizeof(*v.good));
 	v.seen = calloc(KR_MAX_PAIRS, sizeof(*v.seen));
-	if (!v.dec || !v.ev || !v.books || !v.depth || !v.good || !v.seen) {
+	v.l3 = calloc(L3_ORDERS, sizeof(*v.l3));
+	if (!v.dec || !v.ev || !v.books || !v.depth || !v.good || !v.seen || !v.l3) {
 		rc = err_set(info, ERR_NOMEM, "out of memory");
 		goto cleanup;
 	}

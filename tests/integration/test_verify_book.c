@@ -76,8 +76,9 @@ static void test_matic_vectors(void **state)
 	assert_non_null(strstr(s, "\"latency_ns\":{\"p50\":"));
 }
 
-/* Every level-2 vector in one recording with the instrument channel, acks,
- * heartbeats, and the level3 example (decoded, not a level-2 book). */
+/* Every vector in one recording with the instrument channel, acks and
+ * heartbeats: the three level-2 books and the level3 example's per-order
+ * checksum (at BTC/USD's precisions from the instrument message). */
 static void test_all_vectors_recorded(void **state)
 {
 	struct h_proc p;
@@ -94,13 +95,32 @@ static void test_all_vectors_recorded(void **state)
 	assert_int_equal(field(s, "symbols"), 3);
 	assert_int_equal(field(s, "snapshots"), 3);
 	assert_int_equal(field(s, "updates"), 1);
-	assert_int_equal(field(s, "checksum_ok"), 4);
+	assert_int_equal(field(s, "checksum_ok"), 5);
+	assert_int_equal(field(s, "level3_snapshots"), 1);
 	assert_int_equal(field(s, "checksum_mismatch"), 0);
 	assert_int_equal(field(s, "parse_errors"), 0);
 	/* BTC/USD comes from the instrument message; MATIC and the v1 book
 	 * are inferred. */
 	assert_int_equal(field(s, "precision_inferred"), 2);
 	assert_null(strstr(p.out, "for BTC/USD"));
+}
+
+/* The level3 example alone: precisions inferred from its decimals. */
+static void test_level3_alone(void **state)
+{
+	struct h_proc p;
+	char path[512];
+	const char *s;
+
+	(void)state;
+	data_path(path, sizeof(path), "verify_level3.jsonl");
+	char *argv[] = {ARBITRADE_BIN, "verify-book", path, NULL};
+	assert_int_equal(run(&p, argv), 0);
+	s = summary(&p);
+	assert_int_equal(field(s, "level3_snapshots"), 1);
+	assert_int_equal(field(s, "checksum_ok"), 1);
+	assert_int_equal(field(s, "checksum_mismatch"), 0);
+	assert_non_null(strstr(p.out, "no instrument data for level3 BTC/USD"));
 }
 
 static void test_mismatch(void **state)
@@ -280,6 +300,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_matic_vectors),
 	    cmocka_unit_test(test_all_vectors_recorded),
+	    cmocka_unit_test(test_level3_alone),
 	    cmocka_unit_test(test_mismatch),
 	    cmocka_unit_test(test_unusable_input),
 	    cmocka_unit_test(test_bad_line_survived),

@@ -13,6 +13,8 @@ the outputs are committed beside this script):
                              decoded, not checked) and heartbeats
   verify_mismatch.jsonl      the MATIC snapshot, then its update with a wrong
                              checksum (line 2)
+  verify_level3.jsonl        the level3 example alone (raw; precisions inferred
+                             from its decimals): its per-order checksum
   verify_garbage.txt         not JSON at all
 """
 import json
@@ -81,6 +83,9 @@ bad = json.loads(json.dumps(matic_upd))
 bad["data"][0]["checksum"] = 12345
 with open(os.path.join(here, "verify_mismatch.jsonl"), "w") as f:
     f.write(dump(matic_snap) + "\n" + dump(bad) + "\n")
+
+with open(os.path.join(here, "verify_level3.jsonl"), "w") as f:
+    f.write(dump(l3) + "\n")
 
 with open(os.path.join(here, "verify_garbage.txt"), "w") as f:
     f.write("this is not a recording\nnor is this: [1, 2\n")

@@ -250,6 +250,68 @@ static void test_update_before_snapshot_and_errors(void **state)
 	assert_int_equal(bench_verify("", 0, &vo, &res, &info), ERR_PARSE);
 }
 
+/* Reads a test data file into a buffer (the test frees it). */
+static char *slurp(const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/kraken/%s", TEST_DATA_DIR, name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	buf = malloc((size_t)n + 64);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The level3 example's per-order checksum: as documented, with one order's
+ * quantity changed (mismatch), with an order missing its quantity (a named
+ * error), and as an update (not replayed: unverified). */
+static void test_level3(void **state)
+{
+	struct bench_verify_opts vo = {.depth = 0, .notes = NULL};
+	struct err_info info = {0};
+	size_t len;
+	char *buf = slurp("verify_level3.jsonl", &len), *p;
+
+	(void)state;
+	assert_int_equal(bench_verify(buf, len, &vo, &res, &info), 0);
+	assert_int_equal(res.level3_snapshots, 1);
+	assert_int_equal(res.checksum_ok, 1);
+	assert_int_equal(res.checksum_mismatch, 0);
+
+	p = strstr(buf, "\"order_qty\":\"0.88968699\"");
+	assert_non_null(p);
+	p[strlen("\"order_qty\":\"0.8896869")] = '8';
+	assert_int_equal(bench_verify(buf, len, &vo, &res, &info), 0);
+	assert_int_equal(res.checksum_mismatch, 1);
+	assert_int_equal(res.first_mismatch_line, 1);
+	assert_string_equal(res.first_mismatch_symbol, "BTC/USD");
+
+	memcpy(p + 1, "order_qtx", 9);
+	assert_int_equal(bench_verify(buf, len, &vo, &res, &info), 0);
+	assert_int_equal(res.parse_errors, 1);
+	assert_non_null(strstr(res.first_parse_error, "order_qty"));
+	assert_int_equal(res.checksum_ok + res.checksum_mismatch, 0);
+
+	p = strstr(buf, "\"snapshot\"");
+	assert_non_null(p);
+	memcpy(p, "\"update\"  ", 10);
+	assert_int_equal(bench_verify(buf, len, &vo, &res, &info), 0);
+	assert_int_equal(res.level3_snapshots, 0);
+	assert_int_equal(res.unverified, 1);
+	free(buf);
+}
+
 static void test_gen_options(void **state)
 {
 	struct bench_gen_opts o = {.messages = 100, .pairs = 0, .depth = 10, .seed = 1};
@@ -297,6 +359,7 @@ int main(void)
 	    cmocka_unit_test(test_generated_verifies),
 	    cmocka_unit_test(test_corrupt_checksum),
 	    cmocka_unit_test(test_update_before_snapshot_and_errors),
+	    cmocka_unit_test(test_level3),
 	    cmocka_unit_test(test_gen_options),
 	    cmocka_unit_test(test_many_pairs_deep),
 	};
