@@ -23,6 +23,9 @@
  *   POST /control/stall?ms=N                 send nothing at all for N ms
  *   POST /control/status?value=online|maintenance|cancel_only|post_only
  *   POST /control/window?cycle=USD,BTC,ETH&bps=60&ms=3000
+ *   POST /control/reject_next[?error=EOrder:...]  the next WS add_order is refused
+ *   POST /control/partial_next?ratio=0.5     the next WS add_order fills only that share
+ *   POST /control/delay_ack?ms=N             the next WS add_order is handled N ms late
  *   GET  /control/state                      {"connections":N,"subscriptions":{"book":[...]},
  *        "books":{"BTC/USD":{"checksum":N,"bids":[[p,q],...],"asks":[...]}},
  *        "system_status":"online","messages_sent":N}

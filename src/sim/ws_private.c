@@ -58,6 +58,7 @@ struct wsp {
 	struct delayed dl[MAX_DELAYED];
 	size_t ndl;
 	uint64_t ledger_seq;
+	uint64_t next_hb_ns;
 };
 
 struct pconn {
@@ -1092,6 +1093,19 @@ static void run_delayed(struct sim *s, struct delayed *d)
 	sim__json_release(&j);
 }
 
+/* Kraken sends heartbeats on any connection with a subscription; the
+ * public side covers book and instrument, this covers the private channels.
+ * During a scripted stall they queue like everything else. */
+static void heartbeat(struct sim_conn *c, void *arg)
+{
+	static const char hb[] = "{\"channel\":\"heartbeat\"}";
+	struct pconn *pc;
+	(void)arg;
+	if (sim__conn_is_private(c) && (pc = *sim__conn_private_slot(c)) &&
+	    (pc->exec_sub || pc->bal_sub))
+		sim__conn_send(c, hb, sizeof(hb) - 1);
+}
+
 static void on_tick(struct sim *s)
 {
 	struct wsp *w = state(s);
@@ -1099,6 +1113,10 @@ static void on_tick(struct sim *s)
 
 	if (!w)
 		return;
+	if (now >= w->next_hb_ns) {
+		w->next_hb_ns = now + 1000000000ull;
+		sim__conn_foreach(s, heartbeat, NULL);
+	}
 	for (size_t k = 0; k < w->ndl;) {
 		if (w->dl[k].due_ns > now) {
 			k++;
