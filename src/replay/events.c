@@ -137,6 +137,73 @@ static int ts_of(const char *js, const jsmntok_t *t, int v, int64_t *out)
 	return clock_parse_rfc3339(js + t[v].start, (size_t)(t[v].end - t[v].start), out);
 }
 
+/* A line exactly as `arbitrade record` writes it,
+ *   {"recv_ts":"<RFC3339>","msg":<message>}
+ * is indexed without tokenizing: the time is read in place and the message
+ * is left for the Kraken decoder, which checks it when it is replayed (a bad
+ * message then stops the run at its line). Returns false for any other
+ * shape, which goes through the full tokenizer. */
+static int two(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+int replay__ts(struct replay__events *e, const char *s, size_t len, int64_t *out)
+{
+	/* "SS" or "SS.f..f" (1..9 digits) then 'Z' after a cached minute. */
+	if (e->ts_minute_ns && len >= 20 && len <= 30 && memcmp(s, e->ts_minute, 17) == 0 &&
+	    s[len - 1] == 'Z' && s[17] >= '0' && s[17] <= '5' && s[18] >= '0' && s[18] <= '9') {
+		int64_t ns = 0, scale = 100000000;
+		size_t i = 19;
+		if (len > 20) {
+			if (s[19] != '.' || len == 21)
+				goto full;
+			for (i = 20; i < len - 1; i++, scale /= 10) {
+				if (s[i] < '0' || s[i] > '9')
+					goto full;
+				ns += (s[i] - '0') * scale;
+			}
+		}
+		*out = e->ts_minute_ns + (int64_t)two(s + 17) * 1000000000LL + ns;
+		return 0;
+	}
+full:;
+	int rc = clock_parse_rfc3339(s, len, out);
+	/* Cache the minute of a plain UTC time ('Z', no offset). */
+	if (rc == 0 && len >= 20 && s[len - 1] == 'Z' && s[16] == ':') {
+		int64_t sec_ns = (int64_t)two(s + 17) * 1000000000LL;
+		int64_t frac = *out % 1000000000LL;
+		if (frac < 0)
+			frac += 1000000000LL;
+		memcpy(e->ts_minute, s, 17);
+		e->ts_minute_ns = *out - frac - sec_ns;
+	}
+	return rc;
+}
+
+static bool index_record_fast(struct replay__events *e, const char *p, size_t len,
+			      struct replay__event *ev)
+{
+	static const char head[] = "{\"recv_ts\":\"";
+	static const char mid[] = "\",\"msg\":";
+	const size_t hl = sizeof head - 1, ml = sizeof mid - 1;
+	if (len < hl + ml + 3 || memcmp(p, head, hl) != 0 || p[len - 1] != '}')
+		return false;
+	const char *q = memchr(p + hl, '"', len - hl);
+	if (!q || (size_t)(q - p) + ml + 2 > len || memcmp(q, mid, ml) != 0)
+		return false;
+	if (replay__ts(e, p + hl, (size_t)(q - p) - hl, &ev->ts_ns) != 0)
+		return false;
+	const char *m = q + ml;
+	if (*m != '{')
+		return false;
+	ev->kind = REPLAY__RECORD;
+	ev->symbol = UINT32_MAX;
+	ev->msg_off = (uint32_t)(m - p);
+	ev->msg_len = (uint32_t)(len - 1 - (size_t)(m - p));
+	return true;
+}
+
 /* Indexes one line; 0, or ERR_PARSE with why. */
 static int index_line(struct replay__events *e, const char *p, size_t len, struct replay__event *ev,
 		      char *why, size_t cap)
@@ -168,6 +235,8 @@ static int index_line(struct replay__events *e, const char *p, size_t len, struc
 		}
 		ev->kind = REPLAY__RECORD;
 		ev->symbol = UINT32_MAX;
+		ev->msg_off = (uint32_t)t[msg].start;
+		ev->msg_len = (uint32_t)(t[msg].end - t[msg].start);
 		return 0;
 	}
 	if (ts < 0) {
@@ -294,6 +363,8 @@ int replay__events_load(const char *path, bool skip_bad, struct replay__events *
 		if (len - lead > UINT32_MAX / 2) {
 			snprintf(why, sizeof why, "line is too long");
 			rc = ERR_PARSE;
+		} else if (index_record_fast(e, p + lead, len - lead, ev)) {
+			rc = 0;
 		} else {
 			rc = index_line(e, p + lead, len - lead, ev, why, sizeof why);
 		}

@@ -38,12 +38,14 @@ enum replay__kind {
 
 /* One event, in replay order after the sort. */
 struct replay__event {
-	int64_t ts_ns;	 /* the line's timestamp / recv_ts */
-	uint32_t line;	 /* 1-based line number in the file */
-	uint32_t symbol; /* index into the symbol table (seed lines); UINT32_MAX none */
-	uint64_t off;	 /* byte offset of the line */
-	uint32_t len;	 /* its length without the newline */
-	uint8_t kind;	 /* enum replay__kind */
+	int64_t ts_ns;	  /* the line's timestamp / recv_ts */
+	uint32_t line;	  /* 1-based line number in the file */
+	uint32_t symbol;  /* index into the symbol table (seed lines); UINT32_MAX none */
+	uint64_t off;	  /* byte offset of the line */
+	uint32_t len;	  /* its length without the newline */
+	uint32_t msg_off; /* recordings: the "msg" value's offset in the line */
+	uint32_t msg_len; /* and length */
+	uint8_t kind;	  /* enum replay__kind */
 };
 
 /* Per symbol, what the data says about its precision (seed lines). */
@@ -70,7 +72,16 @@ struct replay__events {
 	uint32_t first_bad_line; /* 0 none */
 	char first_bad_why[160]; /* what was wrong with it */
 	jsmntok_t *tok;		 /* REPLAY__MAX_TOKENS, owned, reused per line */
+	/* The last timestamp's "YYYY-MM-DDTHH:MM:" and that minute in ns:
+	 * consecutive lines mostly share it (replay__ts). */
+	char ts_minute[17];
+	int64_t ts_minute_ns;
 };
+
+/* Parses an RFC3339 time like clock_parse_rfc3339, reusing the previous
+ * call's minute when the text starts with it (the common case in a file in
+ * time order). */
+int replay__ts(struct replay__events *e, const char *s, size_t len, int64_t *out);
 
 /* Maps path, tokenizes every line once to learn its time, kind and symbol,
  * and sorts the events by time, stable for equal times. A bad line (not
@@ -163,6 +174,7 @@ struct replay_report {
 	struct hist decision; /* submit latency on the replay clock (deterministic) */
 	struct hist compute;  /* measured wall time per event (varies; text only) */
 	double wall_s;	      /* measured */
+	double cpu_s;	      /* measured: the replay thread's CPU time */
 };
 
 struct replay {

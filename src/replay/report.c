@@ -295,10 +295,11 @@ void replay_report_write_text(const struct replay_report *p, FILE *f)
 		fputs(")\n", f);
 	if (hist_count(&p->compute))
 		fprintf(f,
-			"measured: %.3f s, %.0f events/s; per event p50 %" PRIu64
-			" ns, p99 %" PRIu64
+			"measured: %.3f s wall, %.0f events/s; %.3f s CPU, %.0f events per CPU "
+			"second; per event p50 %" PRIu64 " ns, p99 %" PRIu64
 			" ns (not in the JSON report: it varies from run to run)\n",
-			p->wall_s, p->wall_s > 0 ? (double)p->events / p->wall_s : 0,
+			p->wall_s, p->wall_s > 0 ? (double)p->events / p->wall_s : 0, p->cpu_s,
+			p->cpu_s > 0 ? (double)p->events / p->cpu_s : 0,
 			hist_quantile(&p->compute, 0.5), hist_quantile(&p->compute, 0.99));
 }
 

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "replay/replay_int.h"
 
 static char path[64];
@@ -181,6 +182,32 @@ static void seed_snapshot_applies(void **state)
 	unlink(path);
 }
 
+/* The cached-minute parser agrees with the full one. */
+static void timestamps(void **state)
+{
+	(void)state;
+	static struct replay__events e;
+	static const char *const v[] = {
+	    "2024-01-01T00:00:00Z",	      "2024-01-01T00:00:00.5Z",
+	    "2024-01-01T00:00:59.999999999Z", "2024-01-01T00:00:07.000001Z",
+	    "2024-01-01T00:01:00Z",	      "2024-01-01T00:01:00.123+02:00",
+	    "2024-01-01T00:01:01.1Z",	      "2023-12-31T23:59:59.000000001Z",
+	    "2024-02-29T12:30:45.25Z",	      "2024-02-29T12:30:45.25Z",
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int64_t a = 0, b = 0;
+		assert_int_equal(clock_parse_rfc3339(v[i], strlen(v[i]), &a), 0);
+		assert_int_equal(replay__ts(&e, v[i], strlen(v[i]), &b), 0);
+		if (a != b)
+			fail_msg("%s: %lld != %lld", v[i], (long long)a, (long long)b);
+	}
+	/* Bad text after a cached minute still fails. */
+	int64_t x;
+	assert_int_equal(replay__ts(&e, "2024-02-29T12:30:45.Z", 21, &x) != 0, 1);
+	assert_int_equal(replay__ts(&e, "2024-02-29T12:30:61Z", 20, &x) != 0, 1);
+	assert_int_equal(replay__ts(&e, "2024-02-29T12:30:45.1x3Z", 24, &x) != 0, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(recording_lines),
 	    cmocka_unit_test(bad_lines),
 	    cmocka_unit_test(seed_snapshot_applies),
+	    cmocka_unit_test(timestamps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
