@@ -441,6 +441,12 @@ const struct config_key config__keys[] = {
      .max = 60000,
      AT(arb.paper_latency_ms),
      .help = "simulated order latency in paper mode"},
+    {.name = "EXEC_JOURNAL_FSYNC",
+     .type = CONFIG_T_BOOL,
+     .def = "true",
+     AT(arb.journal_fsync),
+     .help = "fdatasync each order intent before sending it (false: survives a process "
+	     "crash, not a power loss)"},
     {.name = "RISK_MAX_EXPOSURE",
      .type = CONFIG_T_DOUBLE,
      .def = "500",

@@ -33,7 +33,8 @@
  * opportunity ids are (arb seeds them from the start time).
  *
  * Crash safety: before each place() the order's intent (cl_ord_id, pair,
- * side, type, qty, price) is appended to the journal file and fdatasync'd;
+ * side, type, qty, price) is written to the journal file and fdatasync'd
+ * (unless EXEC_JOURNAL_FSYNC=false);
  * its final state is appended (not synced) when the report arrives. At
  * start-up exec_reconcile asks the venue (query by cl_ord_id) about every
  * intent without a final state, records what it learns, cancels what is
@@ -112,6 +113,8 @@ struct exec_cfg {
 	bool unwind_hold;	  /* ARB_UNWIND=hold (default home) */
 	uint32_t max_book_age_ms; /* an opportunity older than this when picked up is dropped */
 	const char *journal_path; /* intent journal; NULL or "" disables it (tests only) */
+	bool journal_no_fsync;	  /* EXEC_JOURNAL_FSYNC=false: intents written, not synced:
+				     safe across a process crash, not an OS crash or power loss */
 	uint32_t ring_capacity;	  /* opportunities queued md -> exec; 0: 64 */
 	exec_levels_fn levels;	  /* top of book for sizing an unwind buy; may be NULL */
 	void *levels_ctx;

@@ -73,7 +73,8 @@ struct result {
 	double p50_us, p99_us;
 };
 
-static void run(const char *label, const char *journal, unsigned iters, struct result *res)
+static void run(const char *label, const char *journal, bool nosync, unsigned iters,
+		struct result *res)
 {
 	struct arb_pair pairs[N_PAIRS];
 	struct fx_books books;
@@ -96,6 +97,7 @@ static void run(const char *label, const char *journal, unsigned iters, struct r
 	struct risk *risk = fx_risk();
 	struct exec_cfg c = fx_exec_cfg(pairs, &books);
 	c.journal_path = journal;
+	c.journal_no_fsync = nosync;
 	c.max_book_age_ms = 600000;
 	struct fx_sink sink;
 	struct exec_sink s = fx_sink_make(&sink);
@@ -144,12 +146,14 @@ static void test_bench(void **state)
 	if (iters < 10)
 		iters = 10;
 	struct result nj, j;
-	run("no-journal", NULL, iters, &nj);
+	run("no-journal", NULL, false, iters, &nj);
 	char dir[] = "/tmp/exec-bench-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	char path[96];
 	snprintf(path, sizeof(path), "%s/bench.journal", dir);
-	run("journal", path, iters, &j);
+	run("journal", path, false, iters, &j);
+	struct result ns;
+	run("journal-nosync", path, true, iters, &ns);
 	unlink(path);
 	rmdir(dir);
 	const char *json = getenv("ARB_BENCH_JSON");
@@ -158,8 +162,9 @@ static void test_bench(void **state)
 		assert_non_null(f);
 		fprintf(f,
 			"{\"iterations\":%u,\"no_journal_p50_us\":%.3f,\"no_journal_p99_us\":%.3f,"
-			"\"journal_p50_us\":%.3f,\"journal_p99_us\":%.3f}\n",
-			iters, nj.p50_us, nj.p99_us, j.p50_us, j.p99_us);
+			"\"journal_p50_us\":%.3f,\"journal_p99_us\":%.3f,"
+			"\"journal_nosync_p50_us\":%.3f,\"journal_nosync_p99_us\":%.3f}\n",
+			iters, nj.p50_us, nj.p99_us, j.p50_us, j.p99_us, ns.p50_us, ns.p99_us);
 		fclose(f);
 	}
 }

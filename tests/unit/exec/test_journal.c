@@ -201,6 +201,47 @@ static void test_unresolved_blocks_trading(void **state)
 	jw_free(&w);
 }
 
+static void test_nosync_still_journals(void **state)
+{
+	(void)state;
+	struct jw w;
+	jw_init(&w);
+	struct config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.arb.exec_mode, sizeof(cfg.arb.exec_mode), "inventory");
+	snprintf(cfg.arb.unwind, sizeof(cfg.arb.unwind), "hold");
+	cfg.arb.journal_fsync = false;
+	cfg.arb.slippage_bps = 3;
+	struct exec_cfg c;
+	exec_cfg_from_config(&cfg, &c);
+	assert_true(c.inventory && c.unwind_hold && c.journal_no_fsync);
+	assert_true(c.slippage_bps == 3);
+	cfg.arb.journal_fsync = true;
+	exec_cfg_from_config(&cfg, &c);
+	assert_false(c.journal_no_fsync);
+
+	/* Without the sync the intent is still written before place(). */
+	struct exec_cfg ec = fx_exec_cfg(w.pairs, &w.books);
+	ec.journal_path = w.path;
+	ec.journal_no_fsync = true;
+	struct fx_sink s;
+	struct exec_sink sk = fx_sink_make(&s);
+	struct exec *e = exec_new(&ec, &w.venue, w.risk, &sk, NULL);
+	assert_non_null(e);
+	assert_int_equal(exec_reconcile(e, WALL, NULL), 0);
+	w.fake.deliver = false;
+	struct arb_opp o = fx_opp(2000, 200000, 500000, 3980000, 5000, 251000);
+	o.trigger_ns = T0;
+	assert_int_equal(exec_submit(e, &o), 0);
+	assert_true(exec_poll(e, T0, WALL) > 0);
+	char text[1024];
+	file_text(w.path, text, sizeof(text));
+	assert_non_null(strstr(text, w.fake.placed[0].cl_ord_id));
+	assert_true(text[0] == 'I');
+	exec_free(e);
+	jw_free(&w);
+}
+
 static void test_bad_journal_path(void **state)
 {
 	(void)state;
@@ -221,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_crash_then_reconcile_no_duplicate),
 	    cmocka_unit_test(test_reconcile_cases),
 	    cmocka_unit_test(test_unresolved_blocks_trading),
+	    cmocka_unit_test(test_nosync_still_journals),
 	    cmocka_unit_test(test_bad_journal_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
