@@ -139,9 +139,9 @@ static int op_query(void *ctx, const char *cl_ord_id, struct venue_report *out)
 	return 0;
 }
 
-static int op_balances(void *ctx, struct venue_balance *out, size_t cap, size_t *n)
+/* Takes the balances the transport queued into the table. */
+static void drain_balances(struct live *l)
 {
-	struct live *l = ctx;
 	struct live_bal b;
 
 	while (ring_spsc_pop(l->bals, &b) == 0) {
@@ -154,6 +154,13 @@ static int op_balances(void *ctx, struct venue_balance *out, size_t cap, size_t 
 			l->bal[k] = b.b;
 		l->have_bal = true;
 	}
+}
+
+static int op_balances(void *ctx, struct venue_balance *out, size_t cap, size_t *n)
+{
+	struct live *l = ctx;
+
+	drain_balances(l);
 	if (!l->have_bal) {
 		/* Before the balances channel said anything: ask REST once. */
 		struct kr_rest_balances *rb = calloc(1, sizeof(*rb));
@@ -187,6 +194,7 @@ static int op_poll(void *ctx, uint64_t now_ns, venue_report_fn fn, void *arg)
 
 	atomic_store(&l->last_poll_ns, clock_mono_ns());
 	(void)now_ns;
+	drain_balances(l);
 	while (ring_spsc_pop(l->reports, &r) == 0) {
 		struct live_seen *s = seen_find(l, r.cl_ord_id);
 		if (s && venue_status_final(r.status))
