@@ -744,6 +744,21 @@ static int place(struct sim *s, long acct, struct sim_order_req *r, struct sim_o
 	return sim__order_place(s, (size_t)acct, r, out, err);
 }
 
+/* Kraken's engine refuses to match a request after its deadline. NULL when
+ * the request may go on, or the error text. */
+static const char *deadline_check(const struct sim_json *j, int params)
+{
+	char t[64];
+	int64_t ns;
+	int i = sim__json_get(j, params, "deadline");
+
+	if (i < 0)
+		return NULL;
+	if (sim__json_str(j, i, t, sizeof(t)) != 0 || clock_parse_rfc3339(t, strlen(t), &ns) != 0)
+		return "EGeneral:Invalid arguments:deadline";
+	return clock_wall_ns() > ns ? "EService:Deadline elapsed" : NULL;
+}
+
 static void add_order(struct sim *s, struct sim_conn *c, const struct sim_json *j, int params,
 		      const struct req *r, long acct)
 {
@@ -754,7 +769,8 @@ static void add_order(struct sim *s, struct sim_conn *c, const struct sim_json *
 	char ebuf[128];
 	struct sim_buf b;
 
-	if ((err = parse_order(s, j, params, -1, &o, ebuf, sizeof(ebuf))) != NULL) {
+	if ((err = parse_order(s, j, params, -1, &o, ebuf, sizeof(ebuf))) != NULL ||
+	    (err = deadline_check(j, params)) != NULL) {
 		reply_err(c, r, err);
 		return;
 	}
@@ -1087,8 +1103,10 @@ static void run_delayed(struct sim *s, struct delayed *d)
 	struct sim_order out;
 	const char *err;
 	char ebuf[128];
+	int params = -1;
 	if (sim__json_parse(&j, d->frame, d->len) == 0 &&
-	    !parse_order(s, &j, sim__json_get(&j, 0, "params"), -1, &o, ebuf, sizeof(ebuf)))
+	    (params = sim__json_get(&j, 0, "params")) >= 0 &&
+	    !parse_order(s, &j, params, -1, &o, ebuf, sizeof(ebuf)) && !deadline_check(&j, params))
 		place(s, d->acct, &o, &out, &err);
 	sim__json_release(&j);
 }

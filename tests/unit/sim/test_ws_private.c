@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "kraken/private.h"
 #include "sim/sim_int.h"
 #include "unit/sim/sim_test.h"
@@ -452,13 +453,44 @@ static void test_faults(void **state)
 	st_ws_close(&w);
 }
 
+static void test_deadline(void **state)
+{
+	struct st_ws w;
+	char body[1024], t[40];
+	(void)state;
+	open_auth(&w, false);
+	assert_true(clock_fmt_rfc3339(clock_wall_ns() - 1000000000LL, 3, t, sizeof(t)) > 0);
+	sendf(&w,
+	      "{\"method\":\"add_order\",\"params\":{\"order_type\":\"market\",\"side\":"
+	      "\"buy\",\"order_qty\":0.001,\"symbol\":\"BTC/USD\",\"deadline\":\"%s\","
+	      "\"token\":\"%s\"}}",
+	      t, g_tok);
+	const struct kr_priv_reply *r = wait_reply(&w, "add_order");
+	assert_non_null(r);
+	assert_string_equal(r->error, "EService:Deadline elapsed");
+	/* Held past its deadline by a slow engine: refused, never placed. */
+	assert_int_equal(
+	    st_http(sim_ws_port(g_sim.s), "POST", "/control/delay_ack?ms=500", body, sizeof(body)),
+	    200);
+	assert_true(clock_fmt_rfc3339(clock_wall_ns() + 200000000LL, 3, t, sizeof(t)) > 0);
+	sendf(&w,
+	      "{\"method\":\"add_order\",\"params\":{\"order_type\":\"market\",\"side\":"
+	      "\"buy\",\"order_qty\":0.001,\"symbol\":\"BTC/USD\",\"deadline\":\"%s\","
+	      "\"token\":\"%s\"}}",
+	      t, g_tok);
+	r = wait_reply(&w, "add_order");
+	assert_non_null(r);
+	assert_string_equal(r->error, "EService:Deadline elapsed");
+	st_ws_close(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_token),    cmocka_unit_test(test_ioc_fill),
 	    cmocka_unit_test(test_rejects),  cmocka_unit_test(test_cancels),
 	    cmocka_unit_test(test_dead_man), cmocka_unit_test(test_batch),
-	    cmocka_unit_test(test_faults),
+	    cmocka_unit_test(test_faults),   cmocka_unit_test(test_deadline),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
