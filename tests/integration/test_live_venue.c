@@ -340,7 +340,9 @@ static void test_trading(void **state)
 	assert_int_equal(control("/control/delay_ack?ms=600"), 200);
 	o = order("lv-drop-1", VENUE_BUY, VENUE_IOC, 700000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	h_sleep_ms(100);
+	/* Long enough for the request to reach the simulator, well short of
+	 * its 600 ms delay. */
+	h_sleep_ms(250);
 	assert_int_equal(control("/control/drop"), 200);
 	r = wait_for(&v, "lv-drop-1", VENUE_ST_FILLED, 15000);
 	assert_int_equal(r->status, VENUE_ST_FILLED);
