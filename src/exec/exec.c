@@ -91,6 +91,8 @@ struct exec *exec_new(const struct exec_cfg *cfg, struct venue *venue, struct ri
 		e->fee_cbps[i] = exec__cbps(fee);
 	}
 	e->slip_cbps = exec__cbps(cfg->slippage_bps);
+	e->order_timeout_ns =
+	    (uint64_t)(cfg->order_timeout_ms ? cfg->order_timeout_ms : 10000) * 1000000u;
 	e->cfg.pairs = e->pairs;
 	e->cfg.journal_path = NULL; /* copied into jpath below; cfg's string is borrowed */
 	if (cfg->journal_path && cfg->journal_path[0]) {
@@ -163,6 +165,7 @@ int exec_poll(struct exec *e, uint64_t now_ns, int64_t wall_ns)
 	if (n < 0)
 		LOG_WARN("exec", "venue poll failed", "venue=%s err=\"%s\"", e->venue->ops->name,
 			 err_str(n));
+	exec__check_timeouts(e);
 	struct arb_opp opp;
 	char why[128];
 	while (ring_spsc_pop(e->ring, &opp) == 0) {

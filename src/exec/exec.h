@@ -116,7 +116,13 @@ struct exec_cfg {
 	bool journal_no_fsync;	  /* EXEC_JOURNAL_FSYNC=false: intents written, not synced:
 				     safe across a process crash, not an OS crash or power loss */
 	uint32_t ring_capacity;	  /* opportunities queued md -> exec; 0: 64 */
-	exec_levels_fn levels;	  /* top of book for sizing an unwind buy; may be NULL */
+	/* An order with no final report this long after it was sent is looked
+	 * up with query(); if that cannot say either, it is given up as
+	 * "unknown": cancel requested, the cycle stopped without unwinding,
+	 * an alert raised, and its intent kept for the next start's
+	 * reconcile. 0: 10000. */
+	uint32_t order_timeout_ms;
+	exec_levels_fn levels; /* top of book for sizing an unwind buy; may be NULL */
 	void *levels_ctx;
 	const struct clock *clock; /* wall stamps of records; NULL: clock_system */
 };
@@ -144,7 +150,9 @@ struct exec_stats {
 	uint64_t reports;	    /* reports received */
 	uint64_t stray_reports;	    /* for no order of the active cycle */
 	uint64_t journal_errors;
-	uint64_t reconciled; /* intents resolved at start-up */
+	uint64_t order_timeouts; /* orders looked up after order_timeout_ms */
+	uint64_t orders_unknown; /* of those, given up with no final state */
+	uint64_t reconciled;	 /* intents resolved at start-up */
 };
 
 struct exec;

@@ -71,6 +71,7 @@ struct exec_cycle {
 	bool stopping; /* no more legs: unwind (or, killed, nothing) then finish */
 	bool partial;  /* some leg filled less than planned, or a leg was not sent */
 	bool finished; /* set by finish(), for the record of the last order */
+	bool unknown;  /* an order was given up without a final state */
 	double realised;
 	char why[2 * VENUE_REASON_MAX]; /* why the cycle stopped early */
 };
@@ -89,6 +90,8 @@ struct exec {
 	char jpath[CONFIG_PATH];
 	bool reconciled;
 	bool kill_seen;
+	bool journal_keep; /* an unknown order's intent must survive to the restart */
+	uint64_t order_timeout_ns;
 	uint64_t now_ns;
 	int64_t wall_ns;
 	unsigned work; /* things done in this poll */
@@ -119,6 +122,8 @@ bool exec__opp_ok(const struct exec *e, const struct arb_opp *o, char *why, size
 void exec__start_cycle(struct exec *e, const struct arb_opp *opp);
 void exec__on_report(void *arg, const struct venue_report *r);
 void exec__on_kill(struct exec *e);
+/* Looks up orders of the active cycle past order_timeout_ns (see exec.h). */
+void exec__check_timeouts(struct exec *e);
 void exec__audit(struct exec *e, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void exec__emit_trade(struct exec *e, const struct exec_order *o, const char *reason,

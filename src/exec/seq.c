@@ -322,7 +322,7 @@ static void finish(struct exec *e)
 		    c->opp.profit_home, pnl, c->n_orders, held,
 		    exec__json(why, sizeof(why), c->why));
 	snapshot(e);
-	if (c->inflight == 0)
+	if (c->inflight == 0 && !e->journal_keep)
 		exec__journal_reset(e);
 	c->active = false;
 }
@@ -357,9 +357,15 @@ static bool unwind_next(struct exec *e)
 		if (strcmp(l->asset, c->opp.home) == 0 || l->amt18 <= 0 ||
 		    l->unwind_tries >= EXEC_UNWIND_TRIES)
 			continue;
-		if (e->cfg.unwind_hold || e->kill_seen) {
+		if (e->cfg.unwind_hold || e->kill_seen || c->unknown) {
+			/* After the kill switch, or with an order whose fills are
+			 * unknown, nothing more is traded. */
 			l->unwind_tries = EXEC_UNWIND_TRIES;
-			alert(e, e->kill_seen ? "held_after_kill" : "held", l);
+			alert(e,
+			      e->kill_seen ? "held_after_kill"
+			      : c->unknown ? "held_order_unknown"
+					   : "held",
+			      l);
 			continue;
 		}
 		l->unwind_tries++;
@@ -527,6 +533,50 @@ bool exec__opp_ok(const struct exec *e, const struct arb_opp *o, char *why, size
 		return false;
 	}
 	return true;
+}
+
+void exec__check_timeouts(struct exec *e)
+{
+	struct exec_cycle *c = &e->cyc;
+	if (!c->active || c->inflight == 0)
+		return;
+	for (unsigned i = 0; i < c->n_orders; i++) {
+		struct exec_order *o = &c->orders[i];
+		if (o->done || e->now_ns < o->o.sent_ns + e->order_timeout_ns)
+			continue;
+		e->st.order_timeouts++;
+		e->work++;
+		struct venue_report r = o->last;
+		int rc = e->venue->ops->query(e->venue->ctx, o->o.cl_ord_id, &r);
+		if (rc == 0 && venue_status_final(r.status)) {
+			exec__on_report(e, &r); /* may move the cycle on: look again next poll */
+			return;
+		}
+		e->st.orders_unknown++;
+		(void)e->venue->ops->cancel(e->venue->ctx, o->o.cl_ord_id);
+		if (rc != 0)
+			r = o->last; /* what the reports said so far */
+		r.status = VENUE_ST_UNKNOWN;
+		snprintf(r.reason, sizeof(r.reason), "no final report after %llu ms (query: %s)",
+			 (unsigned long long)(e->order_timeout_ns / 1000000u),
+			 rc == 0 ? "not final" : err_str(rc));
+		o->last = r;
+		o->done = true;
+		c->inflight--;
+		c->unknown = c->stopping = true;
+		e->journal_keep = true; /* its intent stays for the restart's reconcile */
+		snprintf(c->why, sizeof(c->why), "order %s: %s", o->o.cl_ord_id, r.reason);
+		char js[2 * VENUE_REASON_MAX];
+		exec__audit(e, "alert",
+			    "{\"opp_id\":%llu,\"cycle\":\"%s\",\"alert\":\"order_unknown\","
+			    "\"cl_ord_id\":\"%s\",\"filled_qty\":%lld,\"reason\":\"%s\"}",
+			    (unsigned long long)c->opp.id, c->opp.path, o->o.cl_ord_id,
+			    (long long)r.filled_qty, exec__json(js, sizeof(js), r.reason));
+		led_apply(e, o); /* the fills known so far */
+		advance(e, o);
+		exec__emit_trade(e, o, NULL, c->finished && !c->active ? c->realised : NAN);
+		return;
+	}
 }
 
 void exec__start_cycle(struct exec *e, const struct arb_opp *opp)

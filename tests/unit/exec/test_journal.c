@@ -242,6 +242,61 @@ static void test_nosync_still_journals(void **state)
 	jw_free(&w);
 }
 
+static void test_order_timeout(void **state)
+{
+	(void)state;
+	struct jw w;
+	jw_init(&w);
+	struct fx_sink s;
+	struct exec *e = open_exec(&w, &s); /* default timeout: 10 s */
+	assert_int_equal(exec_reconcile(e, WALL, NULL), 0);
+	w.fake.deliver = false; /* reports never come */
+	struct arb_opp o = fx_opp(3000, 200000, 500000, 3980000, 5000, 251000);
+	o.trigger_ns = T0;
+	assert_int_equal(exec_submit(e, &o), 0);
+	assert_true(exec_poll(e, T0, WALL) > 0);
+	assert_true(exec_poll(e, T0 + 9999999999ull, WALL) >= 0);
+	assert_int_equal(w.fake.queries, 0); /* not yet */
+	/* 10 s later query() finds leg 0 filled: the cycle goes on. */
+	assert_true(exec_poll(e, T0 + 10000000000ull, WALL) > 0);
+	assert_int_equal(w.fake.queries, 1);
+	assert_int_equal(w.fake.n_placed, 2);
+	assert_int_equal(s.n_trades, 1);
+	assert_int_equal(s.trades[0].status, VENUE_ST_FILLED);
+	/* Leg 1 gets no answer at all, not even from query(). */
+	w.fake.query_err = ERR_NET;
+	assert_true(exec_poll(e, T0 + 20000000001ull, WALL) > 0);
+	assert_true(exec_idle(e));
+	assert_int_equal(w.fake.n_placed, 2); /* no leg 2, no unwind */
+	assert_int_equal(w.fake.cancels, 1);
+	assert_int_equal(s.n_trades, 2);
+	assert_int_equal(s.trades[1].status, VENUE_ST_UNKNOWN);
+	assert_non_null(strstr(s.trades[1].reason, "no final report after 10000 ms"));
+	int a = fx_audit_find(&s, "alert", 0);
+	assert_non_null(strstr(s.details[a], "order_unknown"));
+	assert_true(fx_audit_find(&s, "alert", (size_t)a + 1) >= 0); /* the BTC held */
+	struct exec_stats st;
+	exec_stats(e, &st);
+	assert_int_equal(st.order_timeouts, 2);
+	assert_int_equal(st.orders_unknown, 1);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(risk_failure_streak(w.risk), 1);
+	/* Its intent is kept for the next start. */
+	char text[1024];
+	file_text(w.path, text, sizeof(text));
+	assert_non_null(strstr(text, w.fake.placed[1].cl_ord_id));
+	exec_free(e);
+
+	struct fx_sink s2;
+	w.fake.query_err = 0;
+	e = open_exec(&w, &s2);
+	assert_int_equal(exec_reconcile(e, WALL, NULL), 0);
+	assert_int_equal(s2.n_trades, 1);
+	assert_string_equal(s2.trades[0].cl_ord_id, w.fake.placed[1].cl_ord_id);
+	exec_free(e);
+	jw_free(&w);
+}
+
 static void test_bad_journal_path(void **state)
 {
 	(void)state;
@@ -263,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_reconcile_cases),
 	    cmocka_unit_test(test_unresolved_blocks_trading),
 	    cmocka_unit_test(test_nosync_still_journals),
+	    cmocka_unit_test(test_order_timeout),
 	    cmocka_unit_test(test_bad_journal_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
