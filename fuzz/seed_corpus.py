@@ -100,3 +100,21 @@ write("web", "edge_long_header", "GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + "a" *
 write("web", "edge_body_too_big", "POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" + "a" * 70000)
 write("web", "edge_bad_chunks", "POST /control/kill HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "fffffffffffffffff\r\nx\r\n")
+
+# The backtest reader: a first byte of options (bit 0: skip bad lines), then
+# the events file.
+def seedline(ts, sym, bids, asks):
+    return compact({"timestamp": ts, "symbol": sym, "bids": bids, "asks": asks}) + "\n"
+
+
+seeds = (seedline("2024-01-01T00:00:00Z", "BTC/USD", [["50000.0", "1.00000000"]], [["50000.1", "1.00000000"]])
+         + seedline("2024-01-01T00:00:00Z", "ETH/USD", [["2500.00", "10.00000000"]], [["2500.01", "10.00000000"]])
+         + seedline("2024-01-01T00:00:00Z", "ETH/BTC", [["0.05000", "10.00000000"]], [["0.05001", "10.00000000"]])
+         + seedline("2024-01-01T00:00:02Z", "BTC/USD", [["49499.9", "1.00000000"]],
+                    [["49500.0", "0.00500000"], ["50000.1", "1.00000000"]])
+         + seedline("2024-01-01T00:00:03Z", "BTC/USD", [["50000.0", "1.00000000"]], [["50000.1", "1.00000000"]]))
+write("replay", "seed_cycle", "\x00" + seeds)
+write("replay", "seed_cycle_skip_bad", "\x01" + seeds + "not json\n" + seeds.replace("2024-01-01", "2024-01-02"))
+for n in ("verify_matic.jsonl", "verify_vectors.jsonl"):
+    with open(os.path.join(root, "tests/data/kraken", n), "rb") as f:
+        write("replay", "raw_" + n, b"\x01" + f.read())
