@@ -66,7 +66,7 @@ static void refresh_fee(struct arb *a, uint32_t p)
 }
 
 /* Refreshes pair p's two cached rates; returns which changed, as bits
- * 1 << side. */
+ * 1 << side, and which improved (rose), as bits 4 << side. */
 static unsigned refresh_rates(struct arb *a, uint32_t p)
 {
 	unsigned changed = 0;
@@ -76,6 +76,7 @@ static unsigned refresh_rates(struct arb *a, uint32_t p)
 	for (unsigned side = ARB_BUY; side <= ARB_SELL; side++) {
 		float r = (float)(arb__top_rate(a->books[p], (enum arb_side)side, a->fee[p]) * up);
 		changed |= (unsigned)(a->rate[ARB__DIR(p, side)] != r) << side;
+		changed |= (unsigned)(r > a->rate[ARB__DIR(p, side)]) << (side + 2);
 		a->rate[ARB__DIR(p, side)] = r;
 	}
 	return changed;
@@ -338,9 +339,10 @@ int arb_on_book(struct arb *a, uint32_t pair, uint64_t trigger_ns)
 	uint64_t screened = 0, walked = 0;
 	for (unsigned side = ARB_BUY; side <= ARB_SELL; side++) {
 		uint32_t d = ARB__DIR(pair, side);
-		/* A group whose rate did not move keeps every cycle's screen as it
-		 * was; with none passing, nothing in it can be an opportunity. */
-		if (!(changed & (1u << side)) && g->pass_count[d] == 0)
+		/* A group whose rate did not rise cannot gain a cycle passing the
+		 * screen; with none passing before, nothing in it can be an
+		 * opportunity (and no pass flag needs clearing). */
+		if (!(changed & (4u << side)) && g->pass_count[d] == 0)
 			continue;
 		groups++;
 		uint32_t from = g->grp_off[d], to = g->grp_off[d + 1];

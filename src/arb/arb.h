@@ -227,9 +227,11 @@ int arb_set_balance(struct arb *a, const char *asset, double amount);
  * Call it after EVERY change of a bound book (book_end, book_invalidate,
  * book_clear), even when the result does not matter: the detector caches
  * each pair's top-of-book rates and which cycles pass the top-of-book screen,
- * and refreshes them here. When the pair's best prices did not move and none
- * of its cycles passes the screen, the call returns 0 at once (an update
- * below the top cannot create an opportunity; counted in events_skipped). */
+ * and refreshes them here. Cycles are screened per side of the pair: a side
+ * whose rate did not rise (an update below the top, or a price moving
+ * against that side) cannot create an opportunity, so when it has no cycle
+ * passing the screen it is not scanned; with neither side scanned the call
+ * returns 0 at once (counted in events_skipped). */
 int arb_on_book(struct arb *a, uint32_t pair, uint64_t trigger_ns);
 
 /* Evaluates one cycle now (now_ns as for arb_on_book) into *out (filled for
