@@ -165,6 +165,13 @@ int app__cmd_metrics(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'b': {
+			char *end = NULL;
+			bench = strtoull(optarg, &end, 10);
+			if (!end || *end || bench == 0 || bench > 100000000ull)
+				return bad_usage("--bench takes a row count from 1 to 100000000");
+			break;
+		}
 		default:
 			return bad_usage("unknown or incomplete option");
 		}

@@ -17,7 +17,8 @@
 #define AMT(expr) "rtrim(rtrim((" expr ")::VARCHAR, '0'), '.')"
 
 static const char q_verdicts[] =
-    "WITH latest AS (SELECT opp_id, arg_max(verdict, ts) AS v FROM opportunities WHERE " SINCE(
+    "WITH latest AS (SELECT opp_id, arg_max(verdict, (ts, " STORE_SQL_VERDICT_RANK
+    ")) AS v FROM opportunities WHERE " SINCE(
 	"ts") " GROUP BY opp_id) SELECT v, count(*) FROM latest GROUP BY v";
 
 static const char q_orders[] =

@@ -111,6 +111,13 @@ const char *store_order_type_name(enum store_order_type t);
 const char *store_tif_name(enum store_tif t);
 const char *store_status_name(enum store_order_status s);
 
+/* SQL: the order of an opportunity's rows when their times tie (a backtest
+ * with no latency records several verdicts in one instant): a final verdict
+ * outranks accepted, which outranks detected. Readers take the latest row by
+ * (ts, this). */
+#define STORE_SQL_VERDICT_RANK                                                                     \
+	"(CASE verdict WHEN 'detected' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END)"
+
 /* ---- Records ---------------------------------------------------------------- */
 
 #define STORE_SYMBOL_LEN 16 /* "BTC/USD" */

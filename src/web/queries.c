@@ -14,7 +14,8 @@
 
 #define LATEST_OPPS                                                                                \
 	"SELECT * FROM opportunities "                                                             \
-	"QUALIFY row_number() OVER (PARTITION BY opp_id ORDER BY ts DESC) = 1"
+	"QUALIFY row_number() OVER (PARTITION BY opp_id ORDER BY ts DESC, " STORE_SQL_VERDICT_RANK \
+	" DESC) = 1"
 #define LATEST_LEGS                                                                                \
 	"SELECT * FROM trades "                                                                    \
 	"QUALIFY row_number() OVER (PARTITION BY opp_id, leg ORDER BY ts DESC) = 1"

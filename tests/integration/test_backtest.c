@@ -215,6 +215,25 @@ static void database_rows(void **state)
 			 1);
 	assert_int_equal(
 	    db_i64(db, "SELECT count(*) FROM trades WHERE realised_profit = 1.7030997"), 1);
+
+	/* `arbitrade metrics` reads the backtest's database. */
+	struct h_proc p;
+	char *m[] = {ARBITRADE_BIN, "metrics", "--db", db, "--json", NULL};
+	assert_int_equal(run(&p, m), 0);
+	has(p.out, "\"opportunities\":1,");
+	has(p.out, "\"executed\":1");
+	has(p.out, "\"hit_rate\":1,");
+	has(p.out, "\"orders\":3,");
+	has(p.out, "\"profit\":[{\"home\":\"USD\",\"cycles\":1,\"expected\":\"1.7030997\","
+		   "\"realised\":\"1.7030997\"}]");
+	char *text[] = {ARBITRADE_BIN, "metrics", "--db", db, "--since", "30d", NULL};
+	assert_int_equal(run(&p, text), 0);
+	char *bad[] = {ARBITRADE_BIN, "metrics", "--db", db, "--since", "soon", NULL};
+	assert_int_equal(run(&p, bad), 2);
+	has(p.out, "--since 'soon'");
+	char *bench[] = {ARBITRADE_BIN, "metrics", "--bench", "20000", NULL};
+	assert_int_equal(run(&p, bench), 0);
+	has(p.out, "\"agree\":true");
 }
 
 /* The same scenario as a recording: an instrument snapshot, then book
