@@ -67,7 +67,13 @@ void app__audit(struct store *s, enum trading_mode mode, const char *actor, cons
  *     more of the snapshot replaces deps->snapshot with its own that calls
  *     app__control_snapshot first. */
 struct web_snapshot;
+struct risk;
 void app__control_init(const struct config *cfg, struct store *store);
+/* The pipeline's risk state (borrowed until attached NULL): pause/resume
+ * call risk_pause/risk_resume, kill calls risk_kill with the actor as
+ * reason. venue_fixed: the pipeline trades on a venue chosen at start, so
+ * set_mode to the other mode is refused with a text saying to restart. */
+void app__control_attach(struct risk *r, bool venue_fixed);
 void app__control_release(void);
 bool app__control_paused(void);
 bool app__control_killed(void);

@@ -8,6 +8,7 @@
 #include "app/app_int.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "risk/risk.h"
 #include "web/web.h"
 
 static struct {
@@ -16,7 +17,17 @@ static struct {
 	_Atomic int mode; /* enum trading_mode */
 	bool live_available;
 	struct store *_Atomic store;
+	/* The pipeline's risk state: pause and kill reach risk_check and the
+	 * sequencer (exec_poll cancels open orders once risk_killed). */
+	struct risk *_Atomic risk;
+	_Atomic bool venue_fixed;
 } ctl;
+
+void app__control_attach(struct risk *r, bool venue_fixed)
+{
+	atomic_store(&ctl.risk, r);
+	atomic_store(&ctl.venue_fixed, r && venue_fixed);
+}
 
 void app__control_init(const struct config *cfg, struct store *store)
 {
@@ -62,6 +73,11 @@ int app__control_pause(bool paused, const char *actor)
 
 	if (app__control_killed())
 		return ERR_BADSTATE;
+	struct risk *r = atomic_load(&ctl.risk);
+	if (r && paused)
+		risk_pause(r);
+	else if (r)
+		risk_resume(r);
 	if (atomic_exchange(&ctl.paused, paused) == paused)
 		return 0;
 	LOG_WARN("app", paused ? "trading paused" : "trading resumed", "actor=%s",
@@ -76,6 +92,9 @@ int app__control_kill(const char *actor)
 
 	/* The kill switch also pauses, so a reader of either flag stops. */
 	atomic_store(&ctl.paused, true);
+	struct risk *r = atomic_load(&ctl.risk);
+	if (r)
+		risk_kill(r, actor);
 	if (atomic_exchange(&ctl.killed, true))
 		return 0;
 	LOG_ERROR("app", "kill switch engaged", "actor=%s", log_q(q, sizeof(q), actor));
@@ -101,6 +120,18 @@ const char *app__control_set_mode(enum trading_mode m, const char *actor)
 	}
 	if (from == m)
 		return NULL;
+	/* The venue is chosen when the pipeline starts (journal, reconcile,
+	 * balances belong to it): switching it under a running sequencer is
+	 * not supported, so say so rather than pretend. */
+	if (atomic_load(&ctl.venue_fixed)) {
+		audit(actor, "mode_change_refused", detail);
+		return m == TRADING_LIVE
+			   ? "Switching to live at runtime is not supported: stop the bot and "
+			     "start it with TRADING_MODE=live."
+			   : "Switching to paper at runtime is not supported: stop the bot "
+			     "(open orders are cancelled by the kill switch) and start it with "
+			     "TRADING_MODE=paper.";
+	}
 	atomic_store(&ctl.mode, (int)m);
 	LOG_WARN("app", "trading mode changed", "from=%s to=%s", config_mode_name(from),
 		 config_mode_name(m));

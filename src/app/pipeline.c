@@ -1,27 +1,244 @@
-/* The pipeline of `arbitrade run`: the market-data thread (md.c) keeps the
- * books fresh; the main thread waits here for a stop signal. The detector,
- * risk and execution hang off the md thread's book hook (app_md_opts.on_book,
- * NULL until the detector is wired). */
+/* The pipeline of `arbitrade run` and how a cycle flows through it
+ * (README, "How a cycle flows"):
+ *
+ *   md thread:   WS frame -> kr_ws_feed (decode, book, checksum) -> on_book:
+ *                publish the book's top levels (books_pub.c), arb_on_book,
+ *                and for each opportunity on_opp: an opportunities row
+ *                (detected), risk_check_admit, then exec_submit (accepted)
+ *                or a row saying why not (rejected: the risk rule's text,
+ *                "execution not ready", "execution queue full").
+ *   exec thread: trade.c: the sequencer places the legs on the venue, and
+ *                writes the trades, audit events, portfolio snapshots and
+ *                the opportunity's final row (executed / missed).
+ *   main thread: this file's app__pipeline_run: the kill file once a second,
+ *                the SIGUSR1 kill switch, stop on SIGINT/SIGTERM.
+ *
+ * Nothing on the md thread's path allocates, locks, logs or waits: records
+ * go to the store's ring, opportunities to exec's ring. The universe is
+ * built in on_books (between book messages), where allocation is allowed. */
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "app/app_int.h"
+#include "app/pipe_int.h"
+#include "core/fixed.h"
 #include "core/log.h"
 #include "kraken/codec.h"
-#include "web/web.h"
+#include "kraken/ws.h"
+#include "replay/replay.h"
 
-struct app_pipeline {
-	const struct config *cfg;
-	struct store *store;
-	struct app_run_opts opts;
-	struct app_md *md; /* NULL with --no-market-data */
-};
+#define HOT_PUBLISH_NS	   (250ull * 1000000ull)
+#define HEALTH_REFRESH_NS  (100ull * 1000000ull)
+#define KILL_FILE_EVERY_NS (1000ull * 1000000ull)
+
+/* ---- records ---- */
+
+static void enqueue(struct app_pipeline *p, const struct store_rec *r)
+{
+	/* A full ring is counted by the store (store_dropped in /health). */
+	(void)store_enqueue(p->store, r);
+}
+
+/* Opportunity rows of one opp must sort by ts in the order they were
+ * written (latest wins), and ts is stored to the microsecond. */
+static int64_t rec_ts(struct app_pipeline *p)
+{
+	int64_t now = clock_wall_ns();
+	if (now < p->last_rec_ns + 1000)
+		now = p->last_rec_ns + 1000;
+	p->last_rec_ns = now;
+	return now;
+}
+
+static void rec_opp(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
+		    const char *reason)
+{
+	struct store_rec r;
+	replay_rec_opportunity(o, rec_ts(p), p->smode, v, reason, &r);
+	enqueue(p, &r);
+}
+
+/* ---- balances from the exec thread ---- */
+
+static double balance_of(const struct app_bal_snap *s, const char *asset)
+{
+	for (uint64_t i = 0; i < s->n && i < APP_BAL_MAX; i++)
+		if (strcmp(s->b[i].asset, asset) == 0)
+			return fx_to_double(s->b[i].amount, s->b[i].scale);
+	return 0;
+}
+
+/* Picks up a new balances snapshot (one atomic load when nothing changed)
+ * and gives the detector its home balances, so it never sizes a cycle
+ * above what can be paid. */
+static void refresh_balances(struct app_pipeline *p)
+{
+	uint64_t s = atomic_load_explicit(&p->bal_seq, memory_order_acquire);
+	if (s == p->bal_seen || (s & 1u))
+		return;
+	app__seq_read(&p->bal_seq, p->bal_w, &p->bal_md, APP_BAL_WORDS);
+	p->bal_seen = s;
+	const char *homes[ARB_MAX_HOMES];
+	unsigned nh = arb_homes(p->arb, homes);
+	for (unsigned i = 0; i < nh; i++)
+		arb_set_balance(p->arb, homes[i], balance_of(&p->bal_md, homes[i]));
+}
+
+/* ---- the md thread ---- */
+
+static void on_opp(void *ctx, const struct arb_opp *o)
+{
+	struct app_pipeline *p = ctx;
+	struct risk_leg_state legs[ARB_MAX_LEGS];
+	struct risk_verdict rv;
+
+	atomic_fetch_add_explicit(&p->n_opps, 1, memory_order_relaxed);
+	rec_opp(p, o, STORE_VERDICT_DETECTED, NULL);
+	for (unsigned i = 0; i < o->n_legs && i < ARB_MAX_LEGS; i++) {
+		const struct arb_leg *l = &o->legs[i];
+		const struct arb_pair *ap = &p->pairs[l->pair];
+		const struct book *b = l->pair < ARB_MAX_PAIRS ? p->books[l->pair] : NULL;
+		const struct kr_pair *kp = p->dec ? kr_decoder_pair(p->dec, l->pair) : NULL;
+		legs[i] = (struct risk_leg_state){
+		    .book_valid = b && book_valid(b),
+		    .pair_online = kp && kp->status == KR_PAIR_STATUS_ONLINE,
+		    .book_age_ms = l->book_age_ms,
+		    .qty_min = ap->qty_min,
+		    .cost_min = ap->cost_min,
+		    .cost_scale = ap->cost_scale,
+		    .balance_in = balance_of(&p->bal_md, l->asset_in),
+		};
+	}
+	/* The feed publishes the status a few times a second; the md thread
+	 * reads its own publication at most every 100 ms. */
+	if (o->trigger_ns - p->health_ns >= HEALTH_REFRESH_NS || p->health_ns == 0) {
+		struct app_md_health h;
+		app__md_read(p->md, &h);
+		p->exchange_online = h.published_ns && h.system == KR_SYSTEM_ONLINE;
+		p->health_ns = o->trigger_ns;
+	}
+	struct risk_input in = {.opp = o,
+				.legs = legs,
+				.exchange_online = p->exchange_online,
+				.now_ns = o->trigger_ns,
+				.wall_ns = clock_wall_ns()};
+	if (risk_check_admit(p->risk, &in, &rv) != RISK_OK) {
+		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
+		char why[STORE_REASON_LEN];
+		snprintf(why, sizeof why, "%.20s: %.100s", risk_reason_str(rv.reason), rv.text);
+		rec_opp(p, o, STORE_VERDICT_REJECTED, why);
+		return;
+	}
+	struct exec *e = atomic_load_explicit(&p->exec, memory_order_acquire);
+	if (!e) {
+		risk_release(p->risk, o->size_home);
+		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
+		rec_opp(p, o, STORE_VERDICT_REJECTED,
+			"execution not ready: the journal is not reconciled yet");
+		return;
+	}
+	/* The accepted row goes first, so whatever the exec thread writes
+	 * about this opportunity sorts after it. */
+	rec_opp(p, o, STORE_VERDICT_ACCEPTED, NULL);
+	p->pend.opp = *o;
+	p->pend.rec_ns = p->last_rec_ns;
+	if (ring_spsc_push(p->pending, &p->pend) != 0 || exec_submit(e, o) != 0) {
+		/* A pending copy left behind is skipped by the exec thread. */
+		risk_release(p->risk, o->size_home);
+		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
+		rec_opp(p, o, STORE_VERDICT_REJECTED, "execution queue full");
+		return;
+	}
+	atomic_fetch_add_explicit(&p->n_accepted, 1, memory_order_relaxed);
+}
+
+/* The hot path: after every change of a book. */
+static void on_book(void *ctx, const struct book *b, uint32_t pair_id, uint64_t recv_ns)
+{
+	struct app_pipeline *p = ctx;
+	app__books_pub_write(p->bpub, pair_id, b);
+	if (p->npairs == 0)
+		return;
+	refresh_balances(p);
+	arb_on_book(p->arb, pair_id, recv_ns);
+	uint64_t done = clock_mono_ns();
+	hist_record(&p->hot, done > recv_ns ? done - recv_ns : 0);
+	if (done - p->hot_pub_ns >= HOT_PUBLISH_NS) {
+		hist_publish(&p->hot_pub, &p->hot);
+		p->hot_pub_ns = done;
+	}
+}
+
+/* Books were created or rebuilt: a new universe from the instrument table
+ * (pairs we hold a book for, online), then every book bound again. */
+static void on_books(void *ctx, const struct kr_ws_feed *f)
+{
+	struct app_pipeline *p = ctx;
+	struct err_info info = {0};
+	const struct kr_decoder *d = kr_ws_feed_decoder(f);
+	p->dec = d;
+	int n = app__arb_pairs_from_kraken(d, p->pairs, ARB_MAX_PAIRS, NULL, &info);
+	if (n < 0) {
+		LOG_ERROR("app", "cannot build the universe", "err=\"%s\"", info.msg);
+		return;
+	}
+	static bool has_book[ARB_MAX_PAIRS];
+	memset(has_book, 0, sizeof has_book);
+	size_t nb = kr_ws_feed_book_count(f);
+	for (size_t i = 0; i < nb; i++) {
+		const struct book *b = kr_ws_feed_book(f, i);
+		const char *sym = book_symbol(b);
+		uint32_t id = kr_decoder_find(d, sym, strlen(sym));
+		if (id < (uint32_t)n)
+			has_book[id] = true;
+	}
+	/* Only pairs with a book become edges of the graph: cycles through a
+	 * pair we do not watch could never be evaluated. */
+	for (int i = 0; i < n; i++)
+		p->pairs[i].tradable = p->pairs[i].tradable && has_book[i];
+	for (uint32_t i = 0; i < ARB_MAX_PAIRS; i++)
+		if (p->books[i]) {
+			arb_bind_book(p->arb, i, NULL);
+			p->books[i] = NULL;
+		}
+	int rc = arb_set_universe(p->arb, p->pairs, (uint32_t)n, 0, &info);
+	if (rc != 0) {
+		LOG_ERROR("app", "cannot install the universe", "err=\"%s\"", info.msg);
+		return;
+	}
+	p->npairs = (uint32_t)n;
+	for (size_t i = 0; i < nb; i++) {
+		const struct book *b = kr_ws_feed_book(f, i);
+		const char *sym = book_symbol(b);
+		uint32_t id = kr_decoder_find(d, sym, strlen(sym));
+		if (id >= (uint32_t)n)
+			continue;
+		if (arb_bind_book(p->arb, id, b) == 0)
+			p->books[id] = b;
+		else
+			LOG_WARN("app", "the detector refused a book", "symbol=%s", sym);
+	}
+	LOG_INFO("app", "universe installed", "pairs=%d books=%zu cycles=%u", n, nb,
+		 arb_cycle_count(p->arb));
+	/* The sequencer and the venue take the first universe; pairs listed
+	 * later are detected but not traded until a restart (README). */
+	if (atomic_load_explicit(&p->uni_n, memory_order_relaxed) == 0) {
+		memcpy(p->uni, p->pairs, (size_t)n * sizeof *p->uni);
+		atomic_store_explicit(&p->uni_n, (uint32_t)n, memory_order_release);
+	}
+}
+
+/* ---- lifecycle ---- */
 
 struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *store,
 				       const struct app_run_opts *opts)
 {
+	struct err_info info = {0};
+	struct risk_limits lim;
 	struct app_pipeline *p = calloc(1, sizeof *p);
 	if (!p) {
 		LOG_ERROR("app", "out of memory creating the pipeline", NULL);
@@ -30,30 +247,74 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 	p->cfg = cfg;
 	p->store = store;
 	p->opts = *opts;
-	if (p->opts.market_data) {
-		struct app_md_opts mo = {.on_book = NULL, .on_book_ctx = NULL};
-		p->md = app__md_new(cfg, &mo);
-		if (!p->md) {
-			free(p);
-			return NULL;
-		}
+	p->smode = cfg->trading_mode == TRADING_LIVE ? STORE_MODE_LIVE : STORE_MODE_PAPER;
+	hist_init(&p->hot);
+	hist_pub_init(&p->hot_pub);
+	hist_pub_init(&p->d2o_pub);
+	risk_limits_from_config(cfg, &lim);
+	p->risk = risk_new(&lim, &info);
+	if (!p->risk) {
+		LOG_ERROR("app", "cannot set up the risk checks", "err=\"%s\"", info.msg);
+		goto fail;
 	}
+	app__control_attach(p->risk, p->opts.market_data);
+	if (!p->opts.market_data)
+		return p;
+	p->arb = arb_new(&cfg->arb, NULL, 0, &info);
+	p->pairs = calloc(ARB_MAX_PAIRS, sizeof *p->pairs);
+	p->uni = calloc(ARB_MAX_PAIRS, sizeof *p->uni);
+	p->bpub = app__books_pub_new(ARB_MAX_PAIRS);
+	p->pending = ring_spsc_new(sizeof(struct app_pending), APP_PENDING_CAP);
+	if (!p->arb || !p->pairs || !p->uni || !p->bpub || !p->pending) {
+		LOG_ERROR("app", "cannot set up the detector", "err=\"%s\"",
+			  info.msg[0] ? info.msg : "out of memory");
+		goto fail;
+	}
+	arb_set_callback(p->arb, on_opp, p);
+	struct app_md_opts mo = {
+	    .on_book = on_book, .on_book_ctx = p, .on_books = on_books, .on_books_ctx = p};
+	p->md = app__md_new(cfg, &mo);
+	if (!p->md)
+		goto fail;
 	return p;
+fail:
+	app__pipeline_free(p);
+	return NULL;
 }
 
-/* The web thread's snapshot: the operator flags, then the feed's counters.
- * deps->ctx belongs to cmd_run, so the pipeline is found through this
- * pointer; a process runs one pipeline. */
+/* The web thread's snapshot: the operator flags, the feed's counters, then
+ * what the detector and the sequencer publish. deps->ctx belongs to
+ * cmd_run, so the pipeline is found through this pointer; a process runs
+ * one pipeline. */
 static struct app_pipeline *web_pipeline;
 
 static void pipeline_snapshot(void *ctx, struct web_snapshot *out)
 {
+	struct app_pipeline *p = web_pipeline;
 	struct app_md_health h;
 	(void)ctx;
 	app__control_snapshot(out);
-	if (!web_pipeline || !web_pipeline->md)
+	if (!p)
 		return;
-	app__md_read(web_pipeline->md, &h);
+	snprintf(out->home_asset, sizeof out->home_asset, "%.*s",
+		 (int)strcspn(p->cfg->arb.home_assets, ","), p->cfg->arb.home_assets);
+	out->opportunities = atomic_load_explicit(&p->n_opps, memory_order_relaxed);
+	out->cycles_executed = atomic_load_explicit(&p->cycles_executed, memory_order_relaxed);
+	for (int i = 0; i < WEB_ORDER_OUTCOMES; i++)
+		out->orders[i] = atomic_load_explicit(&p->orders[i], memory_order_relaxed);
+	hist_read(&p->hot_pub, &out->hot_path);
+	hist_read(&p->d2o_pub, &out->decision_to_order);
+	struct app_bal_snap bs;
+	app__seq_read(&p->bal_seq, p->bal_w, &bs, APP_BAL_WORDS);
+	for (uint64_t i = 0; i < bs.n && out->n_balances < WEB_MAX_BALANCES; i++) {
+		struct web_balance *wb = &out->balances[out->n_balances++];
+		snprintf(wb->asset, sizeof wb->asset, "%s", bs.b[i].asset);
+		wb->amount = fx_to_double(bs.b[i].amount, bs.b[i].scale);
+		wb->value_home = strcmp(wb->asset, out->home_asset) == 0 ? wb->amount : NAN;
+	}
+	if (!p->md)
+		return;
+	app__md_read(p->md, &h);
 	snprintf(out->exchange_status, sizeof out->exchange_status, "%s",
 		 h.published_ns ? kr_system_status_str((enum kr_system_status)h.system) : "");
 	if (strcmp(out->exchange_status, "unknown") == 0)
@@ -75,30 +336,93 @@ void app__pipeline_web_deps(struct app_pipeline *p, struct web_deps *deps)
 	deps->snapshot = pipeline_snapshot;
 }
 
+/* SIGUSR1: the kill switch from a shell (`kill -USR1 <pid>`). The handler
+ * only sets risk's flag (async-signal-safe); the main loop audits it. */
+static struct risk *_Atomic signal_risk;
+
+static void on_sigusr1(int sig)
+{
+	struct risk *r = atomic_load(&signal_risk);
+	(void)sig;
+	if (r)
+		risk_kill_signal(r);
+}
+
+/* Every source of the kill switch ends here, on the main thread, so each is
+ * one audit event with its actor (app__control_kill audits once). */
+static void watch_kill(struct app_pipeline *p, uint64_t now, uint64_t *last_file)
+{
+	if (now - *last_file >= KILL_FILE_EVERY_NS) {
+		*last_file = now;
+		if (!app__control_killed() && risk_kill_file_check(p->risk)) {
+			char actor[64 + CONFIG_PATH];
+			snprintf(actor, sizeof actor, "kill_file:%s", p->cfg->risk.kill_file);
+			app__control_kill(actor);
+		}
+	}
+	if (!app__control_killed() && risk_killed(p->risk)) {
+		const char *why = risk_kill_reason(p->risk);
+		app__control_kill(strcmp(why, "signal") == 0 ? "signal:SIGUSR1" : why);
+	}
+}
+
 int app__pipeline_run(struct app_pipeline *p)
 {
 	const struct timespec tick = {0, 50 * 1000 * 1000};
+	struct sigaction sa;
+	uint64_t last_file = 0;
+	int rc;
+
+	atomic_store(&signal_risk, p->risk);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* A kill file left from before stops trading before anything starts. */
+	watch_kill(p, clock_mono_ns(), &last_file);
 	if (p->md) {
-		int rc = app__md_start(p->md);
+		rc = app__trade_start(p);
+		if (rc != 0) {
+			LOG_ERROR_ERR("app", "cannot start the execution thread", rc,
+				      "thread=exec");
+			return rc;
+		}
+		rc = app__md_start(p->md);
 		if (rc != 0) {
 			LOG_ERROR_ERR("app", "cannot start the market-data thread", rc,
 				      "thread=md");
+			app__trade_stop(p);
 			return rc;
 		}
 		LOG_INFO("app", "market data started", "url=%s symbols=%s depth=%u",
 			 p->cfg->kraken.ws_url, p->cfg->book.symbols, p->cfg->book.depth);
 	}
-	while (!app__stop_requested())
+	while (!app__stop_requested()) {
 		nanosleep(&tick, NULL);
+		watch_kill(p, clock_mono_ns(), &last_file);
+	}
+	/* md first: nothing new is submitted; then exec finishes its turn. */
 	app__md_stop(p->md);
+	app__trade_stop(p);
 	return 0;
 }
 
 void app__pipeline_health(struct app_pipeline *p, struct web_buf *out)
 {
 	web_json_add_bool(out, "market_data", p && p->opts.market_data);
-	if (p && p->md)
+	if (!p)
+		return;
+	if (p->md)
 		app__md_health_json(p->md, out);
+	web_buf_appendf(
+	    out,
+	    ",\"trading\":{\"ready\":%s,\"mode\":\"%s\",\"killed\":%s,\"paused\":%s,"
+	    "\"opportunities\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
+	    ",\"cycles_executed\":%" PRIu64 ",\"cycles_failed\":%" PRIu64 "}",
+	    atomic_load(&p->trading_ready) ? "true" : "false", store_mode_name(p->smode),
+	    risk_killed(p->risk) ? "true" : "false", risk_paused(p->risk) ? "true" : "false",
+	    atomic_load(&p->n_opps), atomic_load(&p->n_accepted), atomic_load(&p->n_rejected),
+	    atomic_load(&p->cycles_executed), atomic_load(&p->cycles_failed));
 }
 
 void app__pipeline_free(struct app_pipeline *p)
@@ -108,5 +432,14 @@ void app__pipeline_free(struct app_pipeline *p)
 	if (web_pipeline == p)
 		web_pipeline = NULL;
 	app__md_free(p->md);
+	app__trade_stop(p);
+	atomic_store(&signal_risk, NULL);
+	app__control_attach(NULL, false);
+	arb_free(p->arb);
+	ring_spsc_free(p->pending);
+	app__books_pub_free(p->bpub);
+	free(p->uni);
+	free(p->pairs);
+	risk_free(p->risk);
 	free(p);
 }

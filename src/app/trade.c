@@ -1,0 +1,491 @@
+/* The execution thread of `arbitrade run`: it owns the venue (paper, or live
+ * with TRADING_MODE=live) and the sequencer, and writes what they do.
+ *
+ * Start: wait for the md thread's first universe (pipe_int.h: uni), create
+ * the venue and the sequencer with it, exec_reconcile the journal next to the
+ * database (retried every 2 s while the venue cannot tell), publish the
+ * balances, then set p->exec so the md thread may submit.
+ *
+ * Loop: exec_poll (kill switch, venue reports, legs, the next opportunity);
+ * after a cycle, the opportunity's final row; every 250 ms the balances
+ * (for risk and the detector), the decision->order histogram and the
+ * counters; every 60 s a portfolio snapshot.
+ *
+ * Final verdicts: the md thread pushes a copy of every submitted
+ * opportunity to p->pending in submission order; exec's sink names each one
+ * it picks up ("cycle_accepted" or "cycle_rejected", one per opportunity, in
+ * the same order), so the copy is found by popping up to its opp_id. */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/pipe_int.h"
+#include "core/fixed.h"
+#include "core/log.h"
+#include "exec/live.h"
+#include "kraken/rest.h"
+#include "kraken/sign.h"
+#include "replay/replay.h"
+
+#define PUBLISH_NS	(250ull * 1000000ull)
+#define PORTFOLIO_NS	(60ull * 1000000000ull)
+#define RECONCILE_NS	(2000ull * 1000000ull)
+#define IDLE_SPINS	2000u
+#define SLEEP_ACTIVE_NS 20000L
+#define SLEEP_IDLE_NS	200000L
+
+struct app_trade {
+	struct venue venue;
+	bool venue_made;
+	bool live;
+	struct kr_nonce *nonce;
+	struct kr_rest *rest;
+	struct exec *e;
+	struct hist d2o;
+	struct app_bal_snap bal;
+	/* The cycle in flight: its copy and what its trades said. */
+	bool in_flight, done;
+	struct app_pending cur;
+	unsigned filled_legs, unwinds;
+	bool any_fill;
+	char why[VENUE_REASON_MAX];
+	int64_t last_rec_ns;
+};
+
+/* ---- records ---- */
+
+static void enqueue(struct app_pipeline *p, const struct store_rec *r)
+{
+	(void)store_enqueue(p->store, r);
+}
+
+static int64_t rec_ts(struct app_trade *t)
+{
+	int64_t now = clock_wall_ns();
+	if (now < t->last_rec_ns + 1000)
+		now = t->last_rec_ns + 1000;
+	t->last_rec_ns = now;
+	return now;
+}
+
+static void final_row(struct app_pipeline *p, const struct app_pending *o, enum store_verdict v,
+		      const char *reason)
+{
+	struct store_rec r;
+	int64_t ts = rec_ts(p->trade);
+	if (ts <= o->rec_ns + 1000)
+		ts = o->rec_ns + 1000;
+	replay_rec_opportunity(&o->opp, ts, p->smode, v, reason, &r);
+	enqueue(p, &r);
+}
+
+/* The opportunity copy for opp_id: earlier copies are ones exec never got
+ * (its ring was full) and are skipped. */
+static bool pending_take(struct app_pipeline *p, uint64_t opp_id, struct app_pending *out)
+{
+	while (ring_spsc_pop(p->pending, out) == 0)
+		if (out->opp.id == opp_id)
+			return true;
+	return false;
+}
+
+/* The value of "key":"..." or "key":N in exec's detail JSON, unescaped. */
+static void detail_str(const char *detail, const char *key, char *out, size_t cap)
+{
+	char k[48];
+	snprintf(k, sizeof k, "\"%s\":", key);
+	const char *s = detail ? strstr(detail, k) : NULL;
+	size_t n = 0;
+	out[0] = '\0';
+	if (!s)
+		return;
+	s += strlen(k);
+	bool quoted = *s == '"';
+	s += quoted;
+	for (; *s && n + 1 < cap; s++) {
+		if (quoted && *s == '"')
+			break;
+		if (!quoted && (*s == ',' || *s == '}'))
+			break;
+		if (quoted && *s == '\\' && s[1])
+			s++;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+static void finish_cycle(struct app_pipeline *p)
+{
+	struct app_trade *t = p->trade;
+	char reason[STORE_REASON_LEN];
+	enum store_verdict v = STORE_VERDICT_MISSED;
+	if (t->filled_legs == t->cur.opp.n_legs && t->unwinds == 0) {
+		v = STORE_VERDICT_EXECUTED;
+		reason[0] = '\0';
+		atomic_fetch_add_explicit(&p->cycles_executed, 1, memory_order_relaxed);
+	} else if (!t->any_fill) {
+		snprintf(reason, sizeof reason, "missed: leg 1 not filled: %s",
+			 t->why[0] ? t->why : "nothing at the limit");
+		atomic_fetch_add_explicit(&p->cycles_failed, 1, memory_order_relaxed);
+	} else {
+		snprintf(reason, sizeof reason, "failed: %u of %u legs filled%s%s%.60s",
+			 t->filled_legs, (unsigned)t->cur.opp.n_legs, t->unwinds ? ", unwound" : "",
+			 t->why[0] ? ": " : "", t->why);
+		atomic_fetch_add_explicit(&p->cycles_failed, 1, memory_order_relaxed);
+	}
+	final_row(p, &t->cur, v, reason);
+	t->in_flight = false;
+	t->done = false;
+}
+
+/* ---- exec's sink (exec thread, inside exec_poll) ---- */
+
+static enum web_order_outcome outcome_of(const struct exec_trade *x)
+{
+	switch (x->status) {
+	case VENUE_ST_FILLED:
+		return x->filled_qty < x->qty ? WEB_ORDER_PARTIAL : WEB_ORDER_FILLED;
+	case VENUE_ST_CANCELED:
+		return x->filled_qty > 0 ? WEB_ORDER_PARTIAL : WEB_ORDER_CANCELED;
+	case VENUE_ST_REJECTED:
+		return WEB_ORDER_REJECTED;
+	case VENUE_ST_EXPIRED:
+		return x->filled_qty > 0 ? WEB_ORDER_PARTIAL : WEB_ORDER_EXPIRED;
+	default:
+		return WEB_ORDER_FAILED;
+	}
+}
+
+static void on_trade(void *ctx, const struct exec_trade *x)
+{
+	struct app_pipeline *p = ctx;
+	struct app_trade *t = p->trade;
+	struct store_rec r;
+	atomic_fetch_add_explicit(&p->orders[outcome_of(x)], 1, memory_order_relaxed);
+	if (x->submit_latency_ns >= 0)
+		hist_record(&t->d2o, (uint64_t)x->submit_latency_ns);
+	if (t->in_flight && x->opp_id == t->cur.opp.id) {
+		if (x->unwind)
+			t->unwinds++;
+		else if (x->status == VENUE_ST_FILLED && x->filled_qty == x->qty)
+			t->filled_legs++;
+		if (x->filled_qty > 0)
+			t->any_fill = true;
+		if (x->reason[0] && !t->why[0])
+			snprintf(t->why, sizeof t->why, "%s", x->reason);
+	}
+	replay_rec_trade(x, p->smode, &r);
+	enqueue(p, &r);
+}
+
+static void on_audit(void *ctx, const char *action, const char *detail)
+{
+	struct app_pipeline *p = ctx;
+	struct app_trade *t = p->trade;
+	char id[32];
+	app__audit(p->store, p->cfg->trading_mode, "exec", action, detail);
+	if (strcmp(action, "cycle_accepted") == 0 || strcmp(action, "cycle_rejected") == 0) {
+		struct app_pending o;
+		detail_str(detail, "opp_id", id, sizeof id);
+		if (!pending_take(p, strtoull(id, NULL, 10), &o))
+			return;
+		if (action[6] == 'a') {
+			t->cur = o;
+			t->in_flight = true;
+			t->done = false;
+			t->filled_legs = t->unwinds = 0;
+			t->any_fill = false;
+			t->why[0] = '\0';
+			return;
+		}
+		char why[VENUE_REASON_MAX], reason[STORE_REASON_LEN];
+		detail_str(detail, "reason", why, sizeof why);
+		snprintf(reason, sizeof reason, "missed: %s",
+			 strcmp(why, "busy") == 0 ? "busy: another cycle was executing" : why);
+		atomic_fetch_add_explicit(&p->cycles_failed, 1, memory_order_relaxed);
+		final_row(p, &o, STORE_VERDICT_MISSED, reason);
+	} else if (strcmp(action, "cycle_done") == 0 && t->in_flight) {
+		/* The cycle's last trade record may follow: closed after the turn. */
+		t->done = true;
+	}
+}
+
+static void publish_balances(struct app_pipeline *p, const struct venue_balance *b, size_t n)
+{
+	struct app_bal_snap *s = &p->trade->bal;
+	memset(s, 0, sizeof *s);
+	for (size_t i = 0; i < n && s->n < APP_BAL_MAX; i++)
+		s->b[s->n++] = b[i];
+	app__seq_write(&p->bal_seq, p->bal_w, s, APP_BAL_WORDS);
+}
+
+static void portfolio_rows(struct app_pipeline *p, const struct venue_balance *b, size_t n,
+			   const char *home)
+{
+	int64_t now = clock_wall_ns();
+	for (size_t i = 0; i < n; i++) {
+		struct store_rec r;
+		replay_rec_portfolio(&b[i], home, now, p->smode, &r);
+		enqueue(p, &r);
+	}
+}
+
+static void on_portfolio(void *ctx, const struct venue_balance *b, size_t n, const char *home)
+{
+	struct app_pipeline *p = ctx;
+	portfolio_rows(p, b, n, home);
+	publish_balances(p, b, n);
+}
+
+/* The venue's balances now: published, and with rows when asked. */
+static void balances_now(struct app_pipeline *p, bool rows)
+{
+	struct venue_balance b[APP_BAL_MAX];
+	size_t n = 0;
+	struct app_trade *t = p->trade;
+	if (t->venue.ops->balances(t->venue.ctx, b, APP_BAL_MAX, &n) != 0)
+		return;
+	publish_balances(p, b, n);
+	if (rows) {
+		char home[ARB_ASSET_MAX];
+		snprintf(home, sizeof home, "%.*s", (int)strcspn(p->cfg->arb.home_assets, ","),
+			 p->cfg->arb.home_assets);
+		portfolio_rows(p, b, n, home);
+	}
+}
+
+/* ---- start-up ---- */
+
+static int make_live(struct app_pipeline *p, struct err_info *info)
+{
+	const struct config *cfg = p->cfg;
+	struct app_trade *t = p->trade;
+	char path[CONFIG_PATH + 128], dbdir[CONFIG_PATH];
+	if (cfg->kraken.nonce_file[0]) {
+		snprintf(path, sizeof path, "%s", cfg->kraken.nonce_file);
+	} else {
+		snprintf(dbdir, sizeof dbdir, "%s", cfg->store.duckdb_path);
+		if (kr_nonce_default_path(cfg->kraken.api_key, dirname(dbdir), path, sizeof path))
+			return err_set(info, ERR_RANGE, "nonce file path: too long");
+	}
+	t->nonce = kr_nonce_open(path, NULL, info);
+	if (!t->nonce)
+		return ERR_INVALID;
+	struct kr_rest_opts ro = {.base_url = cfg->kraken.rest_url,
+				  .api_key = cfg->kraken.api_key,
+				  .api_secret = cfg->kraken.api_secret,
+				  .nonce = t->nonce,
+				  .timeout_ms = cfg->kraken.rest_timeout_ms,
+				  .tier = cfg->kraken.rest_tier};
+	t->rest = kr_rest_new(&ro, info);
+	if (!t->rest)
+		return ERR_INVALID;
+	uint32_t n = atomic_load_explicit(&p->uni_n, memory_order_acquire);
+	struct kr_pair *kp = calloc(n, sizeof *kp);
+	if (!kp)
+		return err_set(info, ERR_NOMEM, "out of memory");
+	/* The instrument records for query(): rebuilt from the arb pairs,
+	 * which carry the same precisions and minimums. */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct arb_pair *a = &p->uni[i];
+		snprintf(kp[i].symbol, sizeof kp[i].symbol, "%s", a->symbol);
+		snprintf(kp[i].base, sizeof kp[i].base, "%s", a->base);
+		snprintf(kp[i].quote, sizeof kp[i].quote, "%s", a->quote);
+		kp[i].id = i;
+		kp[i].status = a->tradable ? KR_PAIR_STATUS_ONLINE : KR_PAIR_STATUS_MAINTENANCE;
+		kp[i].price_precision = a->price_scale;
+		kp[i].qty_precision = a->qty_scale;
+		kp[i].cost_precision = a->cost_scale;
+		kp[i].price_increment = a->price_increment;
+		kp[i].qty_increment = a->qty_increment;
+		kp[i].qty_min = a->qty_min;
+		kp[i].cost_min = a->cost_min;
+	}
+	struct live_opts lo;
+	live_opts_from_config(cfg, &lo);
+	lo.rest = t->rest;
+	lo.pairs = kp;
+	lo.n_pairs = n;
+	int rc = live_venue_new(&lo, &t->venue, info);
+	free(kp);
+	t->live = rc == 0;
+	return rc;
+}
+
+static int make_venue(struct app_pipeline *p, struct err_info *info)
+{
+	struct app_trade *t = p->trade;
+	int rc;
+	if (p->cfg->trading_mode == TRADING_LIVE) {
+		rc = make_live(p, info);
+	} else {
+		struct paper_cfg pc = {.pairs = p->uni,
+				       .n_pairs = atomic_load(&p->uni_n),
+				       .default_fee_bps = p->cfg->arb.taker_fee_bps,
+				       .slippage_bps = p->cfg->arb.slippage_bps,
+				       .latency_ms = p->cfg->arb.paper_latency_ms,
+				       .balances = p->cfg->paper_balances,
+				       .levels = app__books_pub_levels,
+				       .levels_ctx = p->bpub};
+		rc = paper_venue_new(&pc, &t->venue, info);
+	}
+	t->venue_made = rc == 0;
+	return rc;
+}
+
+static bool stopping(struct app_pipeline *p)
+{
+	return atomic_load_explicit(&p->stop, memory_order_acquire);
+}
+
+static void nap(long ns)
+{
+	struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int start_trading(struct app_pipeline *p)
+{
+	struct app_trade *t = p->trade;
+	struct err_info info = {0};
+	char jpath[CONFIG_PATH + 16];
+	while (!stopping(p) && atomic_load_explicit(&p->uni_n, memory_order_acquire) == 0)
+		nap(20 * 1000000L);
+	if (stopping(p))
+		return ERR_BADSTATE;
+	if (make_venue(p, &info) != 0) {
+		LOG_ERROR("exec", "cannot create the venue; trading is off", "mode=%s err=\"%s\"",
+			  config_mode_name(p->cfg->trading_mode), info.msg);
+		app__audit(p->store, p->cfg->trading_mode, "system", "alert",
+			   "{\"what\":\"venue not created: trading is off\"}");
+		return ERR_INVALID;
+	}
+	struct exec_cfg ec;
+	exec_cfg_from_config(p->cfg, &ec);
+	exec_journal_path(p->cfg->store.duckdb_path, jpath, sizeof jpath);
+	ec.pairs = p->uni;
+	ec.n_pairs = atomic_load(&p->uni_n);
+	ec.journal_path = jpath;
+	ec.levels = app__books_pub_levels;
+	ec.levels_ctx = p->bpub;
+	struct exec_sink sink = {
+	    .on_trade = on_trade, .on_audit = on_audit, .on_portfolio = on_portfolio, .ctx = p};
+	t->e = exec_new(&ec, &t->venue, p->risk, &sink, &info);
+	if (!t->e) {
+		LOG_ERROR("exec", "cannot create the sequencer; trading is off", "err=\"%s\"",
+			  info.msg);
+		return ERR_INVALID;
+	}
+	for (;;) {
+		/* Poll the venue meanwhile: a live venue connects and answers
+		 * through it. */
+		int rc = exec_reconcile(t->e, clock_wall_ns(), &info);
+		if (rc == 0)
+			break;
+		if (rc != ERR_UNKNOWN) {
+			LOG_ERROR("exec", "journal reconcile failed; trading is off",
+				  "journal=%s err=\"%s\"", jpath, info.msg);
+			return rc;
+		}
+		LOG_WARN("exec", "journal not reconciled yet; retrying", "err=\"%s\"", info.msg);
+		uint64_t until = clock_mono_ns() + RECONCILE_NS;
+		while (!stopping(p) && clock_mono_ns() < until)
+			nap(50 * 1000000L);
+		if (stopping(p))
+			return ERR_BADSTATE;
+	}
+	balances_now(p, true);
+	atomic_store_explicit(&p->exec, t->e, memory_order_release);
+	atomic_store(&p->trading_ready, true);
+	LOG_INFO("exec", "trading", "venue=%s journal=%s pairs=%u", t->venue.ops->name, jpath,
+		 (unsigned)ec.n_pairs);
+	return 0;
+}
+
+static void *trade_main(void *arg)
+{
+	struct app_pipeline *p = arg;
+	struct app_trade *t = p->trade;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (start_trading(p) != 0)
+		return NULL;
+	uint64_t last_pub = clock_mono_ns(), last_port = last_pub;
+	unsigned idle = 0;
+	while (!stopping(p)) {
+		uint64_t now = clock_mono_ns();
+		int n = exec_poll(t->e, now, clock_wall_ns());
+		if (t->in_flight && t->done)
+			finish_cycle(p);
+		if (now - last_pub >= PUBLISH_NS) {
+			last_pub = now;
+			hist_publish(&p->d2o_pub, &t->d2o);
+			if (!t->in_flight)
+				balances_now(p, now - last_port >= PORTFOLIO_NS);
+			if (now - last_port >= PORTFOLIO_NS)
+				last_port = now;
+		}
+		if (n > 0) {
+			idle = 0;
+			continue;
+		}
+		/* Spin a little after activity (the next report usually follows),
+		 * then sleep briefly: shorter while a cycle is in flight. */
+		if (++idle < IDLE_SPINS)
+			continue;
+		nap(exec_idle(t->e) ? SLEEP_IDLE_NS : SLEEP_ACTIVE_NS);
+	}
+	hist_publish(&p->d2o_pub, &t->d2o);
+	return NULL;
+}
+
+int app__trade_start(struct app_pipeline *p)
+{
+	p->trade = calloc(1, sizeof *p->trade);
+	if (!p->trade)
+		return -ENOMEM;
+	hist_init(&p->trade->d2o);
+	atomic_store(&p->stop, false);
+	int rc = pthread_create(&p->thread, NULL, trade_main, p);
+	if (rc != 0)
+		return -rc;
+	p->thread_started = true;
+	return 0;
+}
+
+void app__trade_stop(struct app_pipeline *p)
+{
+	struct app_trade *t = p->trade;
+	if (!t)
+		return;
+	atomic_store(&p->stop, true);
+	if (p->thread_started) {
+		pthread_join(p->thread, NULL);
+		p->thread_started = false;
+	}
+	atomic_store(&p->exec, NULL);
+	atomic_store(&p->trading_ready, false);
+	if (t->e) {
+		struct exec_stats st;
+		exec_stats(t->e, &st);
+		LOG_INFO("exec", "stopped",
+			 "started=%" PRIu64 " completed=%" PRIu64 " failed=%" PRIu64
+			 " orders=%" PRIu64 " dropped_busy=%" PRIu64 " dropped_stale=%" PRIu64,
+			 st.started, st.completed, st.failed, st.orders, st.dropped_busy,
+			 st.dropped_stale);
+	}
+	exec_free(t->e);
+	if (t->venue_made)
+		t->venue.ops->destroy(t->venue.ctx);
+	kr_rest_free(t->rest);
+	kr_nonce_free(t->nonce);
+	free(t);
+	p->trade = NULL;
+}
