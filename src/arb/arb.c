@@ -223,9 +223,13 @@ struct arb_graph *arb_install(struct arb *a, struct arb_graph *g)
 int arb_set_universe(struct arb *a, const struct arb_pair *pairs, uint32_t n_pairs,
 		     uint32_t max_cycles, struct err_info *info)
 {
+	struct err_info local;
+	if (!info)
+		info = &local;
+	info->code = ERR_INVALID;
 	struct arb_graph *g = arb_graph_new(pairs, n_pairs, a->cfg.home_assets, max_cycles, info);
 	if (!g)
-		return info ? info->code : ERR_INVALID;
+		return info->code;
 	a->max_cycles = max_cycles;
 	arb_graph_free(arb_install(a, g));
 	return 0;

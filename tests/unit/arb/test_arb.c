@@ -432,6 +432,7 @@ static void test_k4_counts(void **state)
 	/* A capacity below the count is an error that says how many. */
 	assert_int_equal(arb_set_universe(a, p, 6, 10, &info), ERR_FULL);
 	assert_non_null(strstr(info.msg, "24"));
+	assert_int_equal(arb_set_universe(a, p, 6, 10, NULL), ERR_FULL);
 	assert_int_equal(arb_cycle_count(a), 24); /* the old universe stays */
 	arb_free(a);
 }
