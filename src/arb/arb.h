@@ -134,12 +134,12 @@ enum arb_verdict {
 const char *arb_verdict_name(enum arb_verdict v);
 
 struct arb_stats {
-	uint64_t events;	 /* arb_on_book calls */
-	uint64_t unknown_pair;	 /* arb_on_book for a pair index outside the universe */
-	uint64_t events_skipped; /* top of book unchanged and no cycle through the pair passing
-				    the screen: nothing to re-evaluate */
-	uint64_t cycles_touched; /* cycles considered by arb_on_book */
-	uint64_t cycles_walked;	 /* cycles that passed the screen and were depth-walked */
+	uint64_t events;		/* arb_on_book calls */
+	uint64_t unknown_pair;		/* arb_on_book for a pair index outside the universe */
+	uint64_t events_skipped;	/* neither side's rate rose and no cycle through the pair
+					   passes the screen: nothing to re-evaluate */
+	uint64_t cycles_touched;	/* cycles screened by arb_on_book (sides scanned) */
+	uint64_t cycles_walked;		/* cycles that passed the screen and were depth-walked */
 	uint64_t verdicts[ARB_V_COUNT]; /* per verdict, over arb_on_book's cycles */
 	uint64_t opps;			/* opportunities handed to the callback */
 	uint64_t opps_dropped;		/* qualifying cycles beyond ARB_MAX_EMIT in one event */
