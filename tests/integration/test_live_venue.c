@@ -400,6 +400,36 @@ static void test_reconnect_recovery(void **state)
 	v.ops->destroy(v.ctx);
 }
 
+/* An acknowledgement slower than ack_timeout_ms: the venue asks REST, which
+ * does not know the order yet; since its deadline has not passed, the venue
+ * waits instead of declaring it not placed, and the fill arrives. */
+static void test_slow_ack(void **state)
+{
+	struct venue v;
+	struct venue_order o;
+	struct err_info info = {0};
+	struct live_stats st;
+	(void)state;
+	struct live_opts lo = {.ws_auth_url = auth_url,
+			       .rest = g_rest,
+			       .pairs = g_pairs,
+			       .n_pairs = 1,
+			       .ack_timeout_ms = 300,
+			       .seed = 11};
+	if (live_venue_new(&lo, &v, &info) != 0)
+		fail_msg("live_venue_new: %s", info.msg);
+	wait_ready(&v);
+	assert_int_equal(control("/control/delay_ack?ms=2000"), 200);
+	o = order("lv-slow-1", VENUE_BUY, VENUE_IOC, 700000, 100000);
+	assert_int_equal(v.ops->place(v.ctx, &o), 0);
+	const struct venue_report *r = wait_for(&v, "lv-slow-1", VENUE_ST_FILLED, 10000);
+	assert_int_equal(r->status, VENUE_ST_FILLED);
+	live_stats(v.ctx, &st);
+	assert_true(st.reconciles >= 1);
+	assert_int_equal(st.rejects, 0);
+	v.ops->destroy(v.ctx);
+}
+
 static void test_rest_fallback(void **state)
 {
 	struct venue v;
@@ -445,9 +475,8 @@ static void test_dead_man(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_trading),
-	    cmocka_unit_test(test_reconnect_recovery),
-	    cmocka_unit_test(test_rest_fallback),
+	    cmocka_unit_test(test_trading),  cmocka_unit_test(test_reconnect_recovery),
+	    cmocka_unit_test(test_slow_ack), cmocka_unit_test(test_rest_fallback),
 	    cmocka_unit_test(test_dead_man),
 	};
 	return cmocka_run_group_tests(tests, start_sim, stop_sim);
