@@ -111,6 +111,11 @@ struct app_pipeline {
 	struct app_books_pub *bpub;
 	struct ring_spsc *pending;
 	struct exec *_Atomic exec; /* set by the exec thread once reconciled */
+	/* The exec thread spins while busy and for a while after; then it
+	 * sleeps in poll() on wake_fd (an eventfd) with exec_sleeping set, and
+	 * the md thread writes wake_fd after a submit only while it is set. */
+	int wake_fd;
+	atomic_bool exec_sleeping;
 
 	/* exec thread (trade.c) */
 	pthread_t thread;

@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app/pipe_int.h"
 #include "core/fixed.h"
@@ -154,6 +156,15 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 		return;
 	}
 	atomic_fetch_add_explicit(&p->n_accepted, 1, memory_order_relaxed);
+	/* The push above, then the flag: the exec thread sets the flag, then
+	 * looks at its ring, so one of the two sides always sees the other. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&p->exec_sleeping, memory_order_relaxed)) {
+		uint64_t one = 1;
+		if (write(p->wake_fd, &one, sizeof one) < 0) {
+			/* EAGAIN: the counter is already non-zero, it is awake. */
+		}
+	}
 }
 
 /* The hot path: after every change of a book. */
@@ -247,6 +258,7 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 	p->cfg = cfg;
 	p->store = store;
 	p->opts = *opts;
+	p->wake_fd = -1;
 	p->smode = cfg->trading_mode == TRADING_LIVE ? STORE_MODE_LIVE : STORE_MODE_PAPER;
 	hist_init(&p->hot);
 	hist_pub_init(&p->hot_pub);
@@ -265,7 +277,8 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 	p->uni = calloc(ARB_MAX_PAIRS, sizeof *p->uni);
 	p->bpub = app__books_pub_new(ARB_MAX_PAIRS);
 	p->pending = ring_spsc_new(sizeof(struct app_pending), APP_PENDING_CAP);
-	if (!p->arb || !p->pairs || !p->uni || !p->bpub || !p->pending) {
+	p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!p->arb || !p->pairs || !p->uni || !p->bpub || !p->pending || p->wake_fd < 0) {
 		LOG_ERROR("app", "cannot set up the detector", "err=\"%s\"",
 			  info.msg[0] ? info.msg : "out of memory");
 		goto fail;
@@ -437,6 +450,8 @@ void app__pipeline_free(struct app_pipeline *p)
 	app__control_attach(NULL, false);
 	arb_free(p->arb);
 	ring_spsc_free(p->pending);
+	if (p->wake_fd >= 0)
+		close(p->wake_fd);
 	app__books_pub_free(p->bpub);
 	free(p->uni);
 	free(p->pairs);

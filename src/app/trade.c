@@ -19,11 +19,13 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app/pipe_int.h"
 #include "core/fixed.h"
@@ -33,12 +35,14 @@
 #include "kraken/sign.h"
 #include "replay/replay.h"
 
-#define PUBLISH_NS	(250ull * 1000000ull)
-#define PORTFOLIO_NS	(60ull * 1000000000ull)
-#define RECONCILE_NS	(2000ull * 1000000ull)
-#define IDLE_SPINS	2000u
-#define SLEEP_ACTIVE_NS 20000L
-#define SLEEP_IDLE_NS	200000L
+#define PUBLISH_NS   (250ull * 1000000ull)
+#define PORTFOLIO_NS (60ull * 1000000000ull)
+#define RECONCILE_NS (2000ull * 1000000ull)
+/* Busy-poll this long after the last thing done: legs follow reports and
+ * opportunities come in bursts, and a sleeping thread takes tens of
+ * microseconds to wake. Then sleep in poll() for at most SLEEP_MS. */
+#define SPIN_NS	 (50ull * 1000000ull)
+#define SLEEP_MS 1
 
 struct app_trade {
 	struct venue venue;
@@ -417,8 +421,7 @@ static void *trade_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (start_trading(p) != 0)
 		return NULL;
-	uint64_t last_pub = clock_mono_ns(), last_port = last_pub;
-	unsigned idle = 0;
+	uint64_t last_pub = clock_mono_ns(), last_port = last_pub, last_work = last_pub;
 	while (!stopping(p)) {
 		uint64_t now = clock_mono_ns();
 		int n = exec_poll(t->e, now, clock_wall_ns());
@@ -432,15 +435,22 @@ static void *trade_main(void *arg)
 			if (now - last_port >= PORTFOLIO_NS)
 				last_port = now;
 		}
-		if (n > 0) {
-			idle = 0;
+		if (n > 0 || !exec_idle(t->e)) {
+			last_work = now;
 			continue;
 		}
-		/* Spin a little after activity (the next report usually follows),
-		 * then sleep briefly: shorter while a cycle is in flight. */
-		if (++idle < IDLE_SPINS)
+		if (now - last_work < SPIN_NS)
 			continue;
-		nap(exec_idle(t->e) ? SLEEP_IDLE_NS : SLEEP_ACTIVE_NS);
+		atomic_store_explicit(&p->exec_sleeping, true, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (exec_idle(t->e)) {
+			struct pollfd pfd = {.fd = p->wake_fd, .events = POLLIN};
+			uint64_t v;
+			if (poll(&pfd, 1, SLEEP_MS) > 0 && read(p->wake_fd, &v, sizeof v) < 0) {
+				/* EAGAIN: another read took it; nothing to do. */
+			}
+		}
+		atomic_store_explicit(&p->exec_sleeping, false, memory_order_relaxed);
 	}
 	hist_publish(&p->d2o_pub, &t->d2o);
 	return NULL;
