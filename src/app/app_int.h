@@ -185,11 +185,8 @@ int app__cmd_account(int argc, char **argv);
 int app__cmd_config(int argc, char **argv);
 int app__cmd_cycles(int argc, char **argv);
 
-/* The detector's universe (cmd_cycles.c). app__load_universe_file reads a
- * Kraken instrument snapshot message (the `instrument` channel's JSON) or an
- * AssetPairs REST response from path into d's instrument table; 0 or an
- * ERR_* code with info naming the file and the problem. Start-up only.
- * app__arb_pairs_from_kraken converts d's table to arb pairs, out[i] for
+/* The detector's universe (cmd_cycles.c; files are read with
+ * kr_universe_load_file). app__arb_pairs_from_kraken converts d's table to arb pairs, out[i] for
  * pair id i (so arb pair indices are kr_pair ids), tradable = status online,
  * fee unknown (ARB_TAKER_FEE_BPS until the account tier is known); pairs
  * whose names are too long for the detector stay in place as not tradable
@@ -198,7 +195,6 @@ int app__cmd_cycles(int argc, char **argv);
  * arb_set_universe (or arb_graph_new + arb_install). */
 struct kr_decoder;
 struct arb_pair;
-int app__load_universe_file(struct kr_decoder *d, const char *path, struct err_info *info);
 int app__arb_pairs_from_kraken(const struct kr_decoder *d, struct arb_pair *out, uint32_t cap,
 			       uint32_t *n_skipped, struct err_info *info);
 int app__cmd_verify_book(int argc, char **argv);

@@ -6,11 +6,10 @@
  * raw number text straight into fixed point (core/fixed.h) at the pair's own
  * precision, never through double. A book message in Kraken's own layout
  * (keys in Kraken's order, numbers unquoted) is read in one pass without
- * jsmn, giving the same event; any other frame takes the general path. kr_decode never allocates, locks or logs
- * synchronously; a frame that fails to parse or breaks the schema is counted
- * per reason (kr_decoder_stats), described in err_info, logged through the
- * asynchronous log at most once per second, and dropped: the caller keeps the
- * connection and carries on.
+ * jsmn, giving the same event; any other frame takes the general path. kr_decode never allocates,
+ * locks or logs synchronously; a frame that fails to parse or breaks the schema is counted per
+ * reason (kr_decoder_stats), described in err_info, logged through the asynchronous log at most
+ * once per second, and dropped: the caller keeps the connection and carries on.
  *
  * The decoder also holds the instrument table: one struct kr_pair per symbol
  * with a dense id, filled by `instrument` channel messages as they are
@@ -313,6 +312,16 @@ const char *kr_system_status_str(enum kr_system_status s);
  * string if cap > 0), or ERR_INVALID for bad arguments. Symbols (borrowed for
  * the call) must be 1..KR_SYMBOL_MAX-1 printable ASCII bytes without '"' or
  * '\\'. Any thread. */
+
+/* Reads a universe from path into d's instrument table: a Kraken instrument
+ * message (raw, or a recording line {"recv_ts":...,"msg":...}) or a REST
+ * AssetPairs answer (v1 names mapped to v2: XBT is BTC, XDG is DOGE;
+ * precisions from pair/lot/cost_decimals, increments from tick_size and the
+ * lot decimals, minimums from ordermin/costmin). Returns 0, or an error with
+ * info naming the file and the problem: -errno, ERR_PARSE, ERR_SCHEMA,
+ * ERR_EXCHANGE (an AssetPairs error answer), ERR_EMPTY (no pair), ERR_RANGE
+ * (over 64 MiB). Start-up only: allocates. Thread of d. */
+int kr_universe_load_file(struct kr_decoder *d, const char *path, struct err_info *info);
 
 struct book;
 /* Applies a decoded book message to b (snapshot or update) and verifies its

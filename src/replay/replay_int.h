@@ -218,8 +218,6 @@ int replay__name(char *dst, size_t cap, const char *src);
 int replay__pair_from_kr(const struct kr_pair *k, struct arb_pair *out);
 int replay__universe_from_file(struct replay *r, const char *path, struct err_info *info);
 int replay__universe_from_decoder(struct replay *r, struct err_info *info);
-int replay__universe_from_asset_pairs(struct replay *r, const char *js, size_t len,
-				      struct err_info *info);
 int replay__universe_infer(struct replay *r, struct err_info *info);
 int replay__find_pair(const struct replay *r, const char *symbol);
 /* The smallest depth Kraken offers that holds levels per side. */

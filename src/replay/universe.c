@@ -37,68 +37,14 @@ int replay__pair_from_kr(const struct kr_pair *k, struct arb_pair *out)
 	return 0;
 }
 
-/* Decodes one instrument message (raw, or a recording line's "msg") into d.
- * Returns 1 when it was an instrument message, 0 when it was something else,
- * or ERR_PARSE. */
-static int decode_instrument(struct kr_decoder *d, struct kr_event *ev, const char *js, size_t len,
-			     struct err_info *info)
-{
-	int rc = kr_decode(d, js, len, ev, info);
-	if (rc != 0)
-		return ERR_PARSE;
-	return ev->kind == KR_EV_INSTRUMENT ? 1 : 0;
-}
-
 int replay__universe_from_file(struct replay *r, const char *path, struct err_info *info)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-	int rc;
-	if (!f)
-		return err_set(info, -errno, "--instruments %s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return err_set(info, ERR_IO, "--instruments %s: cannot size the file", path);
-	}
-	buf = malloc((size_t)size + 1);
-	if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		fclose(f);
-		free(buf);
-		return err_set(info, ERR_IO, "--instruments %s: cannot read the file", path);
-	}
-	fclose(f);
-	size_t len = (size_t)size;
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
-		len--;
-	/* A recording line: the message is the "msg" member. */
-	const char *js = buf;
-	size_t jl = len;
-	const char *m = strstr(buf, "\"msg\"");
-	if (strncmp(buf, "{\"recv_ts\"", 10) == 0 && m) {
-		const char *colon = strchr(m + 5, ':');
-		if (colon) {
-			js = colon + 1;
-			while (*js == ' ')
-				js++;
-			jl = len - (size_t)(js - buf) - 1; /* drop the outer '}' */
-		}
-	}
-	struct err_info di = {0};
-	rc = decode_instrument(r->dec, r->kev, js, jl, &di);
-	if (rc == 1) {
-		rc = replay__universe_from_decoder(r, info);
-	} else if (strstr(buf, "\"result\"") && strstr(buf, "\"error\"")) {
-		rc = replay__universe_from_asset_pairs(r, buf, len, info);
-	} else {
-		rc = err_set(
-		    info, ERR_PARSE,
-		    "--instruments %s: neither a Kraken instrument message nor an AssetPairs "
-		    "answer%s%s",
-		    path, di.msg[0] ? ": " : "", di.msg);
-	}
-	free(buf);
-	return rc;
+	struct err_info why = {0};
+	int rc = kr_universe_load_file(r->dec, path, &why);
+	if (rc != 0)
+		return err_set(info, rc == ERR_EMPTY || rc == ERR_SCHEMA ? ERR_PARSE : rc,
+			       "--instruments %s", why.msg);
+	return replay__universe_from_decoder(r, info);
 }
 
 int replay__universe_from_decoder(struct replay *r, struct err_info *info)
