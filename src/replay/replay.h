@@ -40,6 +40,13 @@ void replay_rec_trade(const struct exec_trade *t, enum store_mode mode, struct s
 void replay_rec_portfolio(const struct venue_balance *b, const char *home, int64_t wall_ns,
 			  enum store_mode mode, struct store_rec *out);
 
+/* A Kraken pair (instrument table) as the detector's record: scales,
+ * increments and minimums copied, tradable when online, fee unknown
+ * (ARB_FEE_DEFAULT). 0, or ERR_RANGE when a name is longer than the
+ * detector keeps (the numbers are filled, the names are not). Any thread. */
+struct kr_pair;
+int replay_arb_pair_from_kr(const struct kr_pair *k, struct arb_pair *out);
+
 /* ---- the backtest ---- */
 
 struct replay_opts {

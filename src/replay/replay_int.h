@@ -214,8 +214,6 @@ struct replay {
 
 /* Copies src into dst; ERR_RANGE (dst untouched) when it does not fit. */
 int replay__name(char *dst, size_t cap, const char *src);
-/* A kraken pair as the detector's record; ERR_RANGE for a name too long. */
-int replay__pair_from_kr(const struct kr_pair *k, struct arb_pair *out);
 int replay__universe_from_file(struct replay *r, const char *path, struct err_info *info);
 int replay__universe_from_decoder(struct replay *r, struct err_info *info);
 int replay__universe_infer(struct replay *r, struct err_info *info);

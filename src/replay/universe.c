@@ -18,13 +18,9 @@ int replay__name(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
-int replay__pair_from_kr(const struct kr_pair *k, struct arb_pair *out)
+int replay_arb_pair_from_kr(const struct kr_pair *k, struct arb_pair *out)
 {
 	memset(out, 0, sizeof *out);
-	if (replay__name(out->symbol, sizeof out->symbol, k->symbol) != 0 ||
-	    replay__name(out->base, sizeof out->base, k->base) != 0 ||
-	    replay__name(out->quote, sizeof out->quote, k->quote) != 0)
-		return ERR_RANGE;
 	out->price_scale = k->price_precision;
 	out->qty_scale = k->qty_precision;
 	out->cost_scale = k->cost_precision;
@@ -34,6 +30,10 @@ int replay__pair_from_kr(const struct kr_pair *k, struct arb_pair *out)
 	out->cost_min = k->cost_min;
 	out->taker_fee_bps = ARB_FEE_DEFAULT;
 	out->tradable = k->status == KR_PAIR_STATUS_ONLINE;
+	if (replay__name(out->symbol, sizeof out->symbol, k->symbol) != 0 ||
+	    replay__name(out->base, sizeof out->base, k->base) != 0 ||
+	    replay__name(out->quote, sizeof out->quote, k->quote) != 0)
+		return ERR_RANGE;
 	return 0;
 }
 
@@ -55,7 +55,7 @@ int replay__universe_from_decoder(struct replay *r, struct err_info *info)
 	if (n > ARB_MAX_PAIRS)
 		return err_set(info, ERR_RANGE, "%u pairs, more than %d", n, ARB_MAX_PAIRS);
 	for (uint32_t i = 0; i < n; i++)
-		if (replay__pair_from_kr(kr_decoder_pair(r->dec, i), &r->pairs[i]) != 0)
+		if (replay_arb_pair_from_kr(kr_decoder_pair(r->dec, i), &r->pairs[i]) != 0)
 			return err_set(info, ERR_RANGE, "pair %s: a name is too long",
 				       kr_decoder_pair(r->dec, i)->symbol);
 	r->npairs = n;
