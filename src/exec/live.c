@@ -117,7 +117,8 @@ static int op_query(void *ctx, const char *cl_ord_id, struct venue_report *out)
 	rc = kr_rest_reconcile(l->o.rest, &f, &ro, &info);
 	atomic_fetch_add(&l->st_reconciles, 1);
 	if (rc < 0) {
-		LOG_WARN("live", "order query failed", "cl_ord_id=%s err=%s", cl_ord_id, info.msg);
+		LOG_WARN("live", "order query failed", "cl_ord_id=%s err=%s", cl_ord_id,
+			 LIVE_Q(info.msg));
 		return rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_NET;
 	}
 	if (rc == 0)

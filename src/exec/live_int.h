@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/ring.h"
 #include "exec/live.h"
 #include "kraken/private.h"
@@ -95,6 +96,10 @@ struct live {
 };
 
 #define LIVE_MAX_BAL 64
+
+/* s quoted for a log field (core/log.h log_q), in a buffer that lives
+ * until the end of the enclosing block. */
+#define LIVE_Q(s) log_q((char[200]){0}, 200, (s))
 
 /* Copies src into dst (cap bytes), cut short if need be, NUL-terminated. */
 static inline void live__copy(char *dst, size_t cap, const char *src)

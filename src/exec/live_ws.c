@@ -167,7 +167,7 @@ static void place_rest(struct live *l, struct live_order *x)
 	}
 	if (rc == ERR_UNKNOWN) {
 		LOG_WARN("live", "AddOrder outcome unknown: reconciling, never re-sent",
-			 "cl_ord_id=%s err=%s", o->cl_ord_id, info.msg);
+			 "cl_ord_id=%s err=%s", o->cl_ord_id, LIVE_Q(info.msg));
 		x->r.status = VENUE_ST_UNKNOWN;
 		x->check = true;
 		x->check_after_ns = x->last_ns + CHECK_RETRY_NS;
@@ -175,7 +175,7 @@ static void place_rest(struct live *l, struct live_order *x)
 		emit(l, x);
 		return;
 	}
-	LOG_WARN("live", "AddOrder refused", "cl_ord_id=%s err=%s", o->cl_ord_id, info.msg);
+	LOG_WARN("live", "AddOrder refused", "cl_ord_id=%s err=%s", o->cl_ord_id, LIVE_Q(info.msg));
 	reject(l, x, info.msg[0] ? info.msg : err_str(rc));
 }
 
@@ -255,7 +255,8 @@ static void do_cancel(struct live *l, const char *clid)
 	if (l->o.no_rest_fallback)
 		return;
 	if (kr_rest_cancel_order(l->o.rest, NULL, clid, NULL, NULL, &info) != 0)
-		LOG_WARN("live", "CancelOrder failed", "cl_ord_id=%s err=%s", clid, info.msg);
+		LOG_WARN("live", "CancelOrder failed", "cl_ord_id=%s err=%s", clid,
+			 LIVE_Q(info.msg));
 	x->check = true;
 	x->check_after_ns = clock_mono_ns();
 }
@@ -273,7 +274,7 @@ static void do_cancel_all(struct live *l)
 	if (l->o.no_rest_fallback)
 		return;
 	if (kr_rest_cancel_all(l->o.rest, &n, &info) != 0)
-		LOG_WARN("live", "CancelAll failed", "err=%s", info.msg);
+		LOG_WARN("live", "CancelAll failed", "err=%s", LIVE_Q(info.msg));
 	else
 		LOG_INFO("live", "CancelAll over REST", "count=%lld", (long long)n);
 	for (size_t k = 0; k < l->o.orders_max; k++)
@@ -315,7 +316,7 @@ static void on_reply(struct live *l, const struct kr_priv_reply *r)
 		x->last_ns = clock_mono_ns();
 		if (!r->success) {
 			LOG_INFO("live", "add_order rejected", "cl_ord_id=%s error=%s",
-				 x->o.cl_ord_id, r->error);
+				 x->o.cl_ord_id, LIVE_Q(r->error));
 			reject(l, x, r->error);
 			return;
 		}
@@ -330,14 +331,15 @@ static void on_reply(struct live *l, const struct kr_priv_reply *r)
 		return;
 	if (strcmp(r->method, "subscribe") == 0) {
 		/* Most likely the token: fetch a new one and subscribe again. */
-		LOG_WARN("live", "private subscribe refused", "error=%s", r->error);
+		LOG_WARN("live", "private subscribe refused", "error=%s", LIVE_Q(r->error));
 		l->subscribed = false;
 		l->token_ns = 0;
 		l->next_sub_ns = clock_mono_ns() + RETRY_NS;
 	} else if (strcmp(r->method, "cancel_all_orders_after") == 0) {
-		LOG_ERROR("live", "dead man's switch refused", "error=%s", r->error);
+		LOG_ERROR("live", "dead man's switch refused", "error=%s", LIVE_Q(r->error));
 	} else {
-		LOG_INFO("live", "request refused", "method=%s error=%s", r->method, r->error);
+		LOG_INFO("live", "request refused", "method=%s error=%s", r->method,
+			 LIVE_Q(r->error));
 	}
 }
 
@@ -403,7 +405,7 @@ static void on_frame(void *ctx, const char *frame, size_t len, uint64_t recv_ns)
 
 	if (rc != 0 && rc != ERR_FULL) {
 		atomic_fetch_add(&l->st_parse_errors, 1);
-		LOG_WARN("live", "private frame rejected", "err=%s", info.msg);
+		LOG_WARN("live", "private frame rejected", "err=%s", LIVE_Q(info.msg));
 		return;
 	}
 	switch (m.kind) {
@@ -457,7 +459,7 @@ static int fetch_token(struct live *l, uint64_t now)
 	int rc = kr_rest_ws_token(l->o.rest, l->token, sizeof(l->token), &expires, &info);
 	if (rc != 0) {
 		atomic_fetch_add(&l->st_token_errors, 1);
-		LOG_WARN("live", "GetWebSocketsToken failed", "err=%s", info.msg);
+		LOG_WARN("live", "GetWebSocketsToken failed", "err=%s", LIVE_Q(info.msg));
 		return rc;
 	}
 	atomic_fetch_add(&l->st_tokens, 1);
@@ -521,7 +523,7 @@ static void deadman(struct live *l, uint64_t now)
 	if (kr_rest_cancel_all_after(l->o.rest, t, NULL, NULL, &info) == 0)
 		atomic_fetch_add(&l->st_deadman, 1);
 	else
-		LOG_WARN("live", "CancelAllOrdersAfter failed", "err=%s", info.msg);
+		LOG_WARN("live", "CancelAllOrdersAfter failed", "err=%s", LIVE_Q(info.msg));
 }
 
 /* Asks REST about one order. */

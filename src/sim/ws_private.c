@@ -777,7 +777,8 @@ static void add_order(struct sim *s, struct sim_conn *c, const struct sim_json *
 	if (w->reject_next[0] && !o.validate) {
 		snprintf(ebuf, sizeof(ebuf), "%s", w->reject_next);
 		w->reject_next[0] = '\0';
-		LOG_INFO("sim", "fault: order rejected", "error=%s", ebuf);
+		char q[160];
+		LOG_INFO("sim", "fault: order rejected", "error=%s", log_q(q, sizeof(q), ebuf));
 		reply_err(c, r, ebuf);
 		return;
 	}

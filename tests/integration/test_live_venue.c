@@ -105,13 +105,18 @@ static int stop_sim(void **state)
 	kr_nonce_free(g_nonce);
 	secret_free(g_key);
 	secret_free(g_secret);
+	int rc = 0;
 	if (sim.pid > 0) {
 		kill(sim.pid, SIGTERM);
-		if (h_wait(&sim, 10000) != 0)
+		/* The simulator stops cleanly with 0 (and a sanitizer build
+		 * exits otherwise when it found something). */
+		if ((rc = h_wait(&sim, 10000)) != 0) {
+			fprintf(stderr, "sim exit %d:\n%s\n", rc, sim.out);
 			h_kill(&sim);
+		}
 	}
 	h_rmrf(dir);
-	return 0;
+	return rc == 0 ? 0 : -1;
 }
 
 /* POST to the control endpoint; returns the HTTP status. Reads only up to
