@@ -78,7 +78,22 @@ const struct app_cmd app__cmds[] = {
 	 "                    of the file's subscribe acknowledgements, else 10\n"
 	 "Exit 0 when every checksum matched, 1 otherwise, 2 for unusable input.\n",
 	 app__cmd_verify_book},
-	{"profile", "benchmark helpers: gen-book-stream writes a generated Kraken book stream",
+	{"profile", "latency profiler, its regression check, and a generated book stream",
+	 "  --scenario S      book_update_burst, execution_spike, reconnect_storm or all:\n"
+	 "                    prints per stage count, p50/p90/p99/max ns, events/s and\n"
+	 "                    allocations per event\n"
+	 "  --iterations N    events per scenario (default 20000)\n"
+	 "  --output FILE     the result as JSON ('-': stdout, the table to stderr)\n"
+	 "  --drops N         reconnect_storm: connection drops (default 5, at most 50)\n"
+	 "  --max-seconds N   reconnect_storm: time budget (default 30)\n"
+	 "  --universe FILE   pairs TSV (default tests/data/universe/kraken_like.tsv)\n"
+	 "  --sim-scenario F  simulator scenario (default tests/data/sim/basic.json)\n"
+	 "  check --baseline FILE --thresholds FILE [--iterations N] [--runs R]\n"
+	 "        [--scenario S] [--input RESULT]... [--update-baseline]\n"
+	 "                    runs the scenarios R times (thresholds' runs), compares the\n"
+	 "                    median of each statistic with the baseline as ratios; exit 1\n"
+	 "                    on a regression, 2 on a bad file; --input compares result\n"
+	 "                    files instead of running; --update-baseline rewrites FILE\n"
 	 "  gen-book-stream --out FILE [--messages N] [--pairs P] [--depth D] [--seed S]\n"
 	 "                    [--raw]   N lines (default 1000000) over P pairs (default 24)\n"
 	 "                    at depth D (default 10); --raw writes bare messages instead\n"
