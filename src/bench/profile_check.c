@@ -83,8 +83,16 @@ void prof_median_runs(const struct prof_summary *runs, unsigned n, struct prof_s
 
 /* ---- reading JSON ------------------------------------------------------- */
 
+/* The file without surrounding whitespace. */
 static struct kr_view whole(const char *buf, size_t len)
 {
+	while (len && (buf[0] == ' ' || buf[0] == '\t' || buf[0] == '\n' || buf[0] == '\r')) {
+		buf++;
+		len--;
+	}
+	while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\n' ||
+		       buf[len - 1] == '\r'))
+		len--;
 	return (struct kr_view){buf, len};
 }
 
