@@ -46,6 +46,7 @@ for ex in v["protocol_examples"]:
     msgs = [m for m in msgs if isinstance(m, dict)]
     if msgs:
         write("codec", ex["id"], "\n".join(compact(m) for m in msgs))
+        write("private", ex["id"], "\n".join(compact(m) for m in msgs))
 write("codec", "truncated", snap[: len(snap) // 2])
 
 with open(os.path.join(root, ".env.example"), "rb") as f:
