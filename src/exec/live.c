@@ -105,6 +105,23 @@ static int op_cancel_all(void *ctx)
 	return push_cmd(l, &c);
 }
 
+/* An order still open that this venue did not place (it was placed before a
+ * restart): from now on it is followed and can be cancelled like any other. */
+static void adopt(struct live *l, const struct venue_report *r)
+{
+	struct live_cmd c = {.kind = LIVE_CMD_ADOPT, .r = *r};
+	struct live_seen *s = &l->seen[l->seen_next];
+
+	if (s->used && !s->final)
+		return;
+	if (push_cmd(l, &c) != 0)
+		return;
+	memset(s, 0, sizeof(*s));
+	live__copy(s->cl_ord_id, sizeof(s->cl_ord_id), r->cl_ord_id);
+	s->used = true;
+	l->seen_next = (l->seen_next + 1) % l->o.orders_max;
+}
+
 static int op_query(void *ctx, const char *cl_ord_id, struct venue_report *out)
 {
 	struct live *l = ctx;
@@ -137,6 +154,8 @@ static int op_query(void *ctx, const char *cl_ord_id, struct venue_report *out)
 	}
 	out->side = strcmp(ro.side, "sell") == 0 ? VENUE_SELL : VENUE_BUY;
 	live__from_rest(out, &ro, clock_mono_ns());
+	if (!venue_status_final(out->status) && p && !seen_find(l, cl_ord_id))
+		adopt(l, out);
 	return 0;
 }
 

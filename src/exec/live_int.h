@@ -16,10 +16,16 @@
 #include "kraken/ws.h"
 
 /* exec -> transport. */
-enum live_cmd_kind { LIVE_CMD_PLACE = 0, LIVE_CMD_CANCEL, LIVE_CMD_CANCEL_ALL };
+enum live_cmd_kind {
+	LIVE_CMD_PLACE = 0,
+	LIVE_CMD_CANCEL,
+	LIVE_CMD_CANCEL_ALL,
+	LIVE_CMD_ADOPT, /* follow an order query() found open (placed before a restart) */
+};
 struct live_cmd {
 	enum live_cmd_kind kind;
-	struct venue_order o; /* PLACE; CANCEL uses o.cl_ord_id */
+	struct venue_order o;  /* PLACE; CANCEL uses o.cl_ord_id */
+	struct venue_report r; /* ADOPT */
 };
 
 /* transport -> exec: a balance after a change. */

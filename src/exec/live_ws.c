@@ -284,6 +284,33 @@ static void do_cancel_all(struct live *l)
 		}
 }
 
+static void do_adopt(struct live *l, const struct venue_report *r)
+{
+	struct live_order *x = by_clid(l, r->cl_ord_id);
+
+	if (x)
+		return;
+	if (!(x = slot(l))) {
+		LOG_ERROR("live", "order table full: open order not followed", "cl_ord_id=%s",
+			  r->cl_ord_id);
+		return;
+	}
+	memset(x, 0, sizeof(*x));
+	x->used = true;
+	x->r = *r;
+	live__copy(x->o.cl_ord_id, sizeof(x->o.cl_ord_id), r->cl_ord_id);
+	live__copy(x->o.symbol, sizeof(x->o.symbol), r->symbol);
+	x->o.side = r->side;
+	x->o.price_scale = r->price_scale;
+	x->o.qty_scale = r->qty_scale;
+	x->o.qty = r->qty;
+	x->acked = true;
+	x->last_ns = clock_mono_ns();
+	/* Nothing about it may come on the stream before the next snapshot. */
+	x->check = !ready(l);
+	x->check_after_ns = x->last_ns + CHECK_RETRY_NS;
+}
+
 static void commands(struct live *l)
 {
 	struct live_cmd c;
@@ -297,6 +324,9 @@ static void commands(struct live *l)
 			break;
 		case LIVE_CMD_CANCEL_ALL:
 			do_cancel_all(l);
+			break;
+		case LIVE_CMD_ADOPT:
+			do_adopt(l, &c.r);
 			break;
 		}
 	}
