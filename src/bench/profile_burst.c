@@ -10,7 +10,9 @@
  * best price inside the spread (the tenth level falls out of view, unsent,
  * as Kraken does), 15% the best level leaves and a level comes into view at
  * the back. Half of the updates go to the 60 busiest pairs (the majors the
- * universe lists first). */
+ * universe lists first). One update in 500 moves a pair's whole view by
+ * 0.5-2% (taken back five updates later), so the detector also walks depth,
+ * sizes and emits opportunities. */
 #include "bench/profile.h"
 
 #include <errno.h>
@@ -47,6 +49,9 @@ struct burst {
 	size_t len[BURST];
 	uint32_t pair[BURST];
 	uint64_t opps;
+	uint32_t dislocated; /* pair moved away from its mid, UINT32_MAX none */
+	unsigned restore_in; /* updates until it moves back */
+	uint64_t jumps;
 };
 
 static uint64_t rnd(struct burst *b)
@@ -239,27 +244,51 @@ static int64_t on_grid(int64_t v, int64_t inc)
 	return v < inc ? inc : v;
 }
 
-static size_t snapshot_frame(struct burst *b, struct upair *u, char *buf)
+/* Depth-10 ladders around mid: half-spread 1-10 bps, steps 1-5 bps. */
+static void ladders(struct burst *b, const struct arb_pair *p, int64_t mid, struct book_level *bids,
+		    size_t *nb, struct book_level *asks)
 {
-	const struct arb_pair *p = &u->ap;
-	struct book_level bids[DEPTH], asks[DEPTH];
-	int64_t inc = p->price_increment, mid = u->mid;
+	int64_t inc = p->price_increment;
 	int64_t bid = on_grid((int64_t)((double)mid * (1 - unif(b, 1, 10) / 1e4)), inc);
 	int64_t ask = on_grid((int64_t)ceil((double)mid * (1 + unif(b, 1, 10) / 1e4)), inc) + inc;
-	size_t nb = 0;
 
+	*nb = 0;
 	if (ask <= bid)
 		ask = bid + inc;
 	for (size_t k = 0; k < DEPTH; k++) {
 		int64_t step = on_grid((int64_t)((double)mid * unif(b, 1, 5) / 1e4), inc);
 
 		if (bid > 0)
-			bids[nb++] = (struct book_level){bid, level_qty(b, p, mid)};
+			bids[(*nb)++] = (struct book_level){bid, level_qty(b, p, mid)};
 		asks[k] = (struct book_level){ask, level_qty(b, p, mid)};
 		bid -= step;
 		ask += step;
 	}
+}
+
+static size_t snapshot_frame(struct burst *b, struct upair *u, char *buf)
+{
+	struct book_level bids[DEPTH], asks[DEPTH];
+	size_t nb;
+
+	ladders(b, &u->ap, u->mid, bids, &nb, asks);
 	return frame(b, u, true, bids, nb, asks, DEPTH, buf);
+}
+
+/* The whole view moves to mid in one update: every level of the truth
+ * removed (qty 0), then the new ladders. */
+static size_t jump_frame(struct burst *b, struct upair *u, int64_t mid, char *buf)
+{
+	struct book_level bids[2 * DEPTH], asks[2 * DEPTH];
+	size_t nb, na, kb = 0, ka = 0, n;
+	const struct book_level *tb = book_bids(u->truth, &nb), *ta = book_asks(u->truth, &na);
+
+	for (size_t i = 0; i < nb && i < DEPTH; i++)
+		bids[kb++] = (struct book_level){tb[i].price, 0};
+	for (size_t i = 0; i < na && i < DEPTH; i++)
+		asks[ka++] = (struct book_level){ta[i].price, 0};
+	ladders(b, &u->ap, mid, bids + kb, &n, asks + ka);
+	return frame(b, u, false, bids, kb + n, asks, ka + DEPTH, buf);
 }
 
 /* One update of the mix for u. */
@@ -425,6 +454,30 @@ static uint32_t pick(struct burst *b)
 	return (rnd(b) & 1) ? b->online[rnd(b) % hot] : b->online[rnd(b) % b->n_online];
 }
 
+/* The next update: one of the mix, or, one time in 500, a jump of a pair
+ * by 0.5-2% that the market takes back five updates later, so that the
+ * detector walks depth and emits opportunities as well. */
+static size_t next_update(struct burst *b, char *buf, uint32_t *pair)
+{
+	struct upair *u;
+
+	if (b->dislocated != UINT32_MAX && --b->restore_in == 0) {
+		u = &b->p[ *pair = b->dislocated];
+		b->dislocated = UINT32_MAX;
+		return jump_frame(b, u, u->mid, buf);
+	}
+	u = &b->p[ *pair = pick(b)];
+	if (b->dislocated == UINT32_MAX && rnd(b) % 500 == 0) {
+		double f = 1 + ((rnd(b) & 1) ? 1 : -1) * unif(b, 0.005, 0.02);
+
+		b->dislocated = *pair;
+		b->restore_in = 5;
+		b->jumps++;
+		return jump_frame(b, u, (int64_t)((double)u->mid * f), buf);
+	}
+	return update_frame(b, u, buf);
+}
+
 int prof_book_burst(const struct prof_opts *o, struct prof_scenario *sc, struct err_info *info)
 {
 	struct burst b;
@@ -438,6 +491,7 @@ int prof_book_burst(const struct prof_opts *o, struct prof_scenario *sc, struct 
 	memset(&b, 0, sizeof(b));
 	snprintf(sc->name, sizeof(sc->name), "book_update_burst");
 	b.rng = o->seed ? o->seed : 0x9e3779b97f4a7c15ull;
+	b.dislocated = UINT32_MAX;
 	b.p = calloc(ARB_MAX_PAIRS, sizeof(*b.p));
 	b.online = calloc(ARB_MAX_PAIRS, sizeof(*b.online));
 	b.frames = malloc((size_t)BURST * FRAME_MAX);
@@ -474,9 +528,7 @@ int prof_book_burst(const struct prof_opts *o, struct prof_scenario *sc, struct 
 
 		/* Write the burst (untimed), then run it back to back. */
 		for (unsigned i = 0; i < nf; i++) {
-			b.pair[i] = pick(&b);
-			b.len[i] =
-			    update_frame(&b, &b.p[b.pair[i]], b.frames + (size_t)i * FRAME_MAX);
+			b.len[i] = next_update(&b, b.frames + (size_t)i * FRAME_MAX, &b.pair[i]);
 			if (b.len[i] == 0) {
 				rc = err_set(info, ERR_FULL, "update frame too long");
 				goto cleanup;
@@ -495,9 +547,10 @@ int prof_book_burst(const struct prof_opts *o, struct prof_scenario *sc, struct 
 	sc->wall_ns = clock_mono_ns() - w0;
 	sc->events = o->iterations;
 	snprintf(sc->note, sizeof(sc->note),
-		 "%u pairs (%u online), %u cycles, depth %d, bursts of %u; %llu opportunities",
+		 "%u pairs (%u online), %u cycles, depth %d, bursts of %u; %llu price jumps, %llu "
+		 "opportunities",
 		 (unsigned)b.n, (unsigned)b.n_online, (unsigned)arb_cycle_count(a), DEPTH, BURST,
-		 (unsigned long long)b.opps);
+		 (unsigned long long)b.jumps, (unsigned long long)b.opps);
 cleanup:
 	arb_free(a);
 	kr_decoder_free(d);
