@@ -28,7 +28,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 BENCH_DIR=${BENCH_DIR:-$(dirname "$BIN")/bench}
 mkdir -p "$BENCH_DIR"
 
-SECTIONS=(book_stream exec_submit detector)
+SECTIONS=(book_stream exec_submit detector profile)
 FAILED_TARGETS=0
 
 say() { printf '  %s\n' "$*"; }
@@ -193,6 +193,37 @@ bench_detector() {
 	target "p99 per update, top moves" "$tp99" le 20000 ns
 	target "heap calls in the update loop" "$heap" le 0 calls
 	say "results: $out"
+}
+
+# --- profile: the latency profiler's scenarios (arbitrade profile) ------------
+bench_profile() {
+	local out="$BENCH_DIR/profile.json" iters=${BENCH_PROFILE_ITERS:-100000} root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	echo "== profile: book_update_burst, execution_spike, reconnect_storm"
+	"$BIN" profile --scenario all --iterations "$iters" \
+		--universe "$root/tests/data/universe/kraken_like.tsv" \
+		--sim-scenario "$root/tests/data/sim/basic.json" --output "$out" \
+		>"$BENCH_DIR/profile.log" 2>&1 || {
+		cat "$BENCH_DIR/profile.log" >&2
+		return 1
+	}
+	sed 's/^/  /' "$BENCH_DIR/profile.log"
+	# stage NAME KEY: KEY of stage NAME in the (one-line) result.
+	stage() {
+		{ grep -o "\"$1\":{\"count\"[^}]*}" "$out" || true; } | head -n1 |
+			grep -o "\"$2\":[-0-9.enul]*" | cut -d: -f2
+	}
+	target "e2e p50 (parse+apply+detect)" "$(stage e2e p50)" le 2000 ns
+	target "e2e p99" "$(stage e2e p99)" le 20000 ns
+	target "risk p50" "$(stage risk p50)" le 1000 ns
+	target "submit->place p50" "$(stage submit_place p50)" le 20000 ns
+	target "cycle p50 (3 legs, paper)" "$(stage cycle p50)" le 100000 ns
+	target "reconnect recover p50" "$(stage recover p50)" le 1000000000 ns
+	local s
+	for s in parse apply detect e2e risk submit_place cycle; do
+		target "allocs/event $s" "$(stage "$s" allocs_per_event)" le 0 calls
+	done
+	say "results: $out (regression check: arbitrade profile check, README)"
 }
 
 if [ $# -gt 0 ]; then
