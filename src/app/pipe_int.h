@@ -102,7 +102,8 @@ struct app_pipeline {
 	struct app_pending pend; /* staging copy for the pending ring */
 	struct hist hot;
 	uint64_t hot_pub_ns;
-	uint64_t health_ns; /* when md_health was last read */
+	const struct kr_ws_feed *feed; /* from on_books; borrowed */
+	uint64_t status_ns;	       /* trigger of the last status read */
 	bool exchange_online;
 
 	/* md -> exec, once: the universe the sequencer and the paper venue get. */

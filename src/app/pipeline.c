@@ -34,7 +34,6 @@
 #include "replay/replay.h"
 
 #define HOT_PUBLISH_NS	   (250ull * 1000000ull)
-#define HEALTH_REFRESH_NS  (100ull * 1000000ull)
 #define KILL_FILE_EVERY_NS (1000ull * 1000000ull)
 
 /* ---- records ---- */
@@ -115,13 +114,13 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 		    .balance_in = balance_of(&p->bal_md, l->asset_in),
 		};
 	}
-	/* The feed publishes the status a few times a second; the md thread
-	 * reads its own publication at most every 100 ms. */
-	if (o->trigger_ns - p->health_ns >= HEALTH_REFRESH_NS || p->health_ns == 0) {
-		struct app_md_health h;
-		app__md_read(p->md, &h);
-		p->exchange_online = h.published_ns && h.system == KR_SYSTEM_ONLINE;
-		p->health_ns = o->trigger_ns;
+	/* The status channel's last word, from the feed itself (md thread);
+	 * once per book event, whatever the number of opportunities. */
+	if (o->trigger_ns != p->status_ns && p->feed) {
+		struct kr_ws_feed_stats fs;
+		kr_ws_feed_stats(p->feed, o->trigger_ns, UINT64_MAX, &fs);
+		p->exchange_online = fs.system == KR_SYSTEM_ONLINE;
+		p->status_ns = o->trigger_ns;
 	}
 	struct risk_input in = {.opp = o,
 				.legs = legs,
@@ -192,6 +191,7 @@ static void on_books(void *ctx, const struct kr_ws_feed *f)
 	struct err_info info = {0};
 	const struct kr_decoder *d = kr_ws_feed_decoder(f);
 	p->dec = d;
+	p->feed = f;
 	int n = app__arb_pairs_from_kraken(d, p->pairs, ARB_MAX_PAIRS, NULL, &info);
 	if (n < 0) {
 		LOG_ERROR("app", "cannot build the universe", "err=\"%s\"", info.msg);

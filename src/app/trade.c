@@ -44,8 +44,22 @@
 #define SPIN_NS	 (50ull * 1000000ull)
 #define SLEEP_MS 1
 
+/* The venue as the sequencer sees it: every op forwarded, with place()
+ * stamped against the decision it follows (the opportunity's detect_ns for
+ * a cycle's first order, the delivery of the last report for the others):
+ * the decision -> order histogram, measured where the order leaves. */
+struct app_vwrap {
+	struct app_pipeline *p;
+	venue_report_fn fn;
+	void *arg;
+	uint64_t last_report_ns;
+};
+
 struct app_trade {
-	struct venue venue;
+	struct venue venue; /* the real one */
+	struct venue outer; /* app_vwrap around it, given to exec */
+	struct app_vwrap wrap;
+	struct venue_ops wops; /* wrap_ops with the real venue's name */
 	bool venue_made;
 	bool live;
 	struct kr_nonce *nonce;
@@ -172,8 +186,6 @@ static void on_trade(void *ctx, const struct exec_trade *x)
 	struct app_trade *t = p->trade;
 	struct store_rec r;
 	atomic_fetch_add_explicit(&p->orders[outcome_of(x)], 1, memory_order_relaxed);
-	if (x->submit_latency_ns >= 0)
-		hist_record(&t->d2o, (uint64_t)x->submit_latency_ns);
 	if (t->in_flight && x->opp_id == t->cur.opp.id) {
 		if (x->unwind)
 			t->unwinds++;
@@ -263,6 +275,74 @@ static void balances_now(struct app_pipeline *p, bool rows)
 		portfolio_rows(p, b, n, home);
 	}
 }
+
+/* ---- the venue wrapper (exec thread) ---- */
+
+static int w_place(void *ctx, const struct venue_order *o)
+{
+	struct app_vwrap *w = ctx;
+	struct app_trade *t = w->p->trade;
+	uint64_t now = clock_mono_ns();
+	const char *dash = strrchr(o->cl_ord_id, '-');
+	uint64_t decide =
+	    dash && dash[1] == '0' && t->in_flight ? t->cur.opp.detect_ns : w->last_report_ns;
+	if (decide && now >= decide)
+		hist_record(&t->d2o, now - decide);
+	return t->venue.ops->place(t->venue.ctx, o);
+}
+
+static int w_cancel(void *ctx, const char *cl_ord_id)
+{
+	struct app_vwrap *w = ctx;
+	return w->p->trade->venue.ops->cancel(w->p->trade->venue.ctx, cl_ord_id);
+}
+
+static int w_cancel_all(void *ctx)
+{
+	struct app_vwrap *w = ctx;
+	return w->p->trade->venue.ops->cancel_all(w->p->trade->venue.ctx);
+}
+
+static int w_query(void *ctx, const char *cl_ord_id, struct venue_report *out)
+{
+	struct app_vwrap *w = ctx;
+	return w->p->trade->venue.ops->query(w->p->trade->venue.ctx, cl_ord_id, out);
+}
+
+static int w_balances(void *ctx, struct venue_balance *out, size_t cap, size_t *n)
+{
+	struct app_vwrap *w = ctx;
+	return w->p->trade->venue.ops->balances(w->p->trade->venue.ctx, out, cap, n);
+}
+
+static void w_report(void *arg, const struct venue_report *r)
+{
+	struct app_vwrap *w = arg;
+	w->last_report_ns = clock_mono_ns();
+	w->fn(w->arg, r);
+}
+
+static int w_poll(void *ctx, uint64_t now_ns, venue_report_fn fn, void *arg)
+{
+	struct app_vwrap *w = ctx;
+	w->fn = fn;
+	w->arg = arg;
+	return w->p->trade->venue.ops->poll(w->p->trade->venue.ctx, now_ns, w_report, w);
+}
+
+static void w_destroy(void *ctx)
+{
+	(void)ctx; /* the real venue is destroyed by app__trade_stop */
+}
+
+static const struct venue_ops wrap_ops = {.name = "",
+					  .place = w_place,
+					  .cancel = w_cancel,
+					  .cancel_all = w_cancel_all,
+					  .query = w_query,
+					  .balances = w_balances,
+					  .poll = w_poll,
+					  .destroy = w_destroy};
 
 /* ---- start-up ---- */
 
@@ -380,7 +460,12 @@ static int start_trading(struct app_pipeline *p)
 	ec.levels_ctx = p->bpub;
 	struct exec_sink sink = {
 	    .on_trade = on_trade, .on_audit = on_audit, .on_portfolio = on_portfolio, .ctx = p};
-	t->e = exec_new(&ec, &t->venue, p->risk, &sink, &info);
+	t->wrap.p = p;
+	t->wops = wrap_ops;
+	t->wops.name = t->venue.ops->name;
+	t->outer.ops = &t->wops;
+	t->outer.ctx = &t->wrap;
+	t->e = exec_new(&ec, &t->outer, p->risk, &sink, &info);
 	if (!t->e) {
 		LOG_ERROR("exec", "cannot create the sequencer; trading is off", "err=\"%s\"",
 			  info.msg);
