@@ -405,6 +405,34 @@ static void test_reconnect_recovery(void **state)
 	v.ops->destroy(v.ctx);
 }
 
+/* A restart: the order a previous venue left open is found by query() and
+ * can then be cancelled by the new one (the journal's reconcile does so). */
+static void test_restart_adopt(void **state)
+{
+	struct venue a, b;
+	struct venue_order o;
+	struct venue_report q;
+	(void)state;
+	open_venue(&a, auth_url, 0);
+	wait_ready(&a);
+	o = order("lv-adopt-1", VENUE_SELL, VENUE_GTC, 900000, 100000);
+	assert_int_equal(a.ops->place(a.ctx, &o), 0);
+	assert_int_equal(wait_for(&a, "lv-adopt-1", VENUE_ST_OPEN, 10000)->status, VENUE_ST_OPEN);
+	a.ops->destroy(a.ctx);
+
+	open_venue(&b, auth_url, 0);
+	assert_int_equal(b.ops->cancel(b.ctx, "lv-adopt-1"), ERR_NOTFOUND);
+	assert_int_equal(b.ops->query(b.ctx, "lv-adopt-1", &q), 0);
+	assert_int_equal(q.status, VENUE_ST_OPEN);
+	assert_int_equal(q.side, VENUE_SELL);
+	assert_int_equal(q.qty, 100000);
+	wait_ready(&b);
+	assert_int_equal(b.ops->cancel(b.ctx, "lv-adopt-1"), 0);
+	const struct venue_report *r = wait_for(&b, "lv-adopt-1", VENUE_ST_CANCELED, 10000);
+	assert_int_equal(r->status, VENUE_ST_CANCELED);
+	b.ops->destroy(b.ctx);
+}
+
 /* An acknowledgement slower than ack_timeout_ms: the venue asks REST, which
  * does not know the order yet; since its deadline has not passed, the venue
  * waits instead of declaring it not placed, and the fill arrives. */
@@ -480,9 +508,9 @@ static void test_dead_man(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_trading),  cmocka_unit_test(test_reconnect_recovery),
-	    cmocka_unit_test(test_slow_ack), cmocka_unit_test(test_rest_fallback),
-	    cmocka_unit_test(test_dead_man),
+	    cmocka_unit_test(test_trading),	  cmocka_unit_test(test_reconnect_recovery),
+	    cmocka_unit_test(test_restart_adopt), cmocka_unit_test(test_slow_ack),
+	    cmocka_unit_test(test_rest_fallback), cmocka_unit_test(test_dead_man),
 	};
 	return cmocka_run_group_tests(tests, start_sim, stop_sim);
 }
