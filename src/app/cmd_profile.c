@@ -155,7 +155,7 @@ static int parse_opts(int argc, char **argv, bool check, struct popts *p)
 			p->po.universe_path = val;
 		else if (strcmp(a, "--sim-scenario") == 0)
 			p->po.sim_scenario = val;
-		else if (strcmp(a, "--output") == 0)
+		else if (!check && strcmp(a, "--output") == 0)
 			p->output = val;
 		else if (check && strcmp(a, "--baseline") == 0)
 			p->baseline = val;
