@@ -125,7 +125,10 @@ struct app_pipeline {
 	struct app_trade *trade;
 
 	/* published for the web thread */
-	_Atomic uint64_t n_opps, n_rejected, n_accepted;
+	_Atomic uint64_t n_opps, n_rejected, n_accepted, n_busy;
+	/* Opportunities submitted whose final row is not written yet: md adds,
+	 * exec subtracts; the md thread submits nothing while it is > 0. */
+	_Atomic uint32_t inflight;
 	_Atomic uint64_t cycles_executed, cycles_failed;
 	_Atomic uint64_t orders[WEB_ORDER_OUTCOMES];
 	_Atomic bool trading_ready; /* exec reconciled and running */

@@ -127,7 +127,7 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 				.exchange_online = p->exchange_online,
 				.now_ns = o->trigger_ns,
 				.wall_ns = clock_wall_ns()};
-	if (risk_check_admit(p->risk, &in, &rv) != RISK_OK) {
+	if (risk_check(p->risk, &in, &rv) != RISK_OK) {
 		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
 		char why[STORE_REASON_LEN];
 		snprintf(why, sizeof why, "%.20s: %.100s", risk_reason_str(rv.reason), rv.text);
@@ -136,12 +136,20 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 	}
 	struct exec *e = atomic_load_explicit(&p->exec, memory_order_acquire);
 	if (!e) {
-		risk_release(p->risk, o->size_home);
 		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
 		rec_opp(p, o, STORE_VERDICT_REJECTED,
 			"execution not ready: the journal is not reconciled yet");
 		return;
 	}
+	/* Sequential execution runs one cycle at a time: while one is in
+	 * flight, another opportunity is a miss, said so, and neither uses the
+	 * rate limit nor the exposure. */
+	if (atomic_load_explicit(&p->inflight, memory_order_acquire) > 0) {
+		atomic_fetch_add_explicit(&p->n_busy, 1, memory_order_relaxed);
+		rec_opp(p, o, STORE_VERDICT_MISSED, "busy: another cycle was executing");
+		return;
+	}
+	risk_admit(p->risk, o, o->trigger_ns);
 	/* The accepted row goes first, so whatever the exec thread writes
 	 * about this opportunity sorts after it. */
 	rec_opp(p, o, STORE_VERDICT_ACCEPTED, NULL);
@@ -154,6 +162,7 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 		rec_opp(p, o, STORE_VERDICT_REJECTED, "execution queue full");
 		return;
 	}
+	atomic_fetch_add_explicit(&p->inflight, 1, memory_order_release);
 	atomic_fetch_add_explicit(&p->n_accepted, 1, memory_order_relaxed);
 	/* The push above, then the flag: the exec thread sets the flag, then
 	 * looks at its ring, so one of the two sides always sees the other. */
@@ -431,11 +440,12 @@ void app__pipeline_health(struct app_pipeline *p, struct web_buf *out)
 	    out,
 	    ",\"trading\":{\"ready\":%s,\"mode\":\"%s\",\"killed\":%s,\"paused\":%s,"
 	    "\"opportunities\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
-	    ",\"cycles_executed\":%" PRIu64 ",\"cycles_failed\":%" PRIu64 "}",
+	    ",\"busy\":%" PRIu64 ",\"cycles_executed\":%" PRIu64 ",\"cycles_failed\":%" PRIu64 "}",
 	    atomic_load(&p->trading_ready) ? "true" : "false", store_mode_name(p->smode),
 	    risk_killed(p->risk) ? "true" : "false", risk_paused(p->risk) ? "true" : "false",
 	    atomic_load(&p->n_opps), atomic_load(&p->n_accepted), atomic_load(&p->n_rejected),
-	    atomic_load(&p->cycles_executed), atomic_load(&p->cycles_failed));
+	    atomic_load(&p->n_busy), atomic_load(&p->cycles_executed),
+	    atomic_load(&p->cycles_failed));
 }
 
 void app__pipeline_free(struct app_pipeline *p)

@@ -158,6 +158,7 @@ static void finish_cycle(struct app_pipeline *p)
 		atomic_fetch_add_explicit(&p->cycles_failed, 1, memory_order_relaxed);
 	}
 	final_row(p, &t->cur, v, reason);
+	atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
 	t->in_flight = false;
 	t->done = false;
 }
@@ -209,8 +210,13 @@ static void on_audit(void *ctx, const char *action, const char *detail)
 	if (strcmp(action, "cycle_accepted") == 0 || strcmp(action, "cycle_rejected") == 0) {
 		struct app_pending o;
 		detail_str(detail, "opp_id", id, sizeof id);
-		if (!pending_take(p, strtoull(id, NULL, 10), &o))
+		if (!pending_take(p, strtoull(id, NULL, 10), &o)) {
+			/* Cannot happen (every submit is pushed first); if it
+			 * did, the md thread must not wait for it forever. */
+			LOG_WARN("exec", "no copy of a submitted opportunity", "opp_id=%s", id);
+			atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
 			return;
+		}
 		if (action[6] == 'a') {
 			t->cur = o;
 			t->in_flight = true;
@@ -224,8 +230,8 @@ static void on_audit(void *ctx, const char *action, const char *detail)
 		detail_str(detail, "reason", why, sizeof why);
 		snprintf(reason, sizeof reason, "missed: %s",
 			 strcmp(why, "busy") == 0 ? "busy: another cycle was executing" : why);
-		atomic_fetch_add_explicit(&p->cycles_failed, 1, memory_order_relaxed);
 		final_row(p, &o, STORE_VERDICT_MISSED, reason);
+		atomic_fetch_sub_explicit(&p->inflight, 1, memory_order_release);
 	} else if (strcmp(action, "cycle_done") == 0 && t->in_flight) {
 		/* The cycle's last trade record may follow: closed after the turn. */
 		t->done = true;
@@ -537,6 +543,8 @@ static void *trade_main(void *arg)
 		}
 		atomic_store_explicit(&p->exec_sleeping, false, memory_order_relaxed);
 	}
+	/* The balances as the run leaves them, for the record. */
+	balances_now(p, true);
 	hist_publish(&p->d2o_pub, &t->d2o);
 	return NULL;
 }

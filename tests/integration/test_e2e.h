@@ -35,7 +35,7 @@ struct e2e_bot {
 static struct e2e_bot *e2e_running;
 
 /* Keeps a child's pipe from filling: reads everything, keeping the tail. */
-static void e2e_drain(struct h_proc *p)
+static __attribute__((unused)) void e2e_drain(struct h_proc *p)
 {
 	if (p->pid <= 0)
 		return;
@@ -48,7 +48,7 @@ static void e2e_drain(struct h_proc *p)
 	h_drain(p);
 }
 
-static int e2e_url(const char *key, char *out, size_t cap)
+static __attribute__((unused)) int e2e_url(const char *key, char *out, size_t cap)
 {
 	char k[64];
 	snprintf(k, sizeof k, "\"%s\":\"", key);
@@ -66,7 +66,7 @@ static int e2e_url(const char *key, char *out, size_t cap)
 
 /* Starts `arbitrade sim --scenario <TEST_DATA_DIR>/sim/<name>` and reads
  * its ready line. 0 or -1. */
-static int e2e_start_sim(const char *name)
+static __attribute__((unused)) int e2e_start_sim(const char *name)
 {
 	char scen[600];
 	snprintf(scen, sizeof scen, "%s/sim/%s", TEST_DATA_DIR, name);
@@ -96,7 +96,7 @@ static int e2e_start_sim(const char *name)
 	return -1;
 }
 
-static void e2e_stop_sim(void)
+static __attribute__((unused)) void e2e_stop_sim(void)
 {
 	if (e2e_sim.pid > 0) {
 		kill(e2e_sim.pid, SIGTERM);
@@ -106,13 +106,13 @@ static void e2e_stop_sim(void)
 }
 
 /* POST/GET on the simulator's control endpoint; the HTTP status. */
-static int e2e_control(const char *method, const char *path)
+static __attribute__((unused)) int e2e_control(const char *method, const char *path)
 {
 	static char resp[1 << 16];
 	return h_http(e2e_ctl_port, method, path, NULL, NULL, resp, sizeof resp);
 }
 
-static int e2e_window(const char *cycle, int bps, int ms)
+static __attribute__((unused)) int e2e_window(const char *cycle, int bps, int ms)
 {
 	char path[160];
 	snprintf(path, sizeof path, "/control/window?cycle=%s&bps=%d&ms=%d", cycle, bps, ms);
@@ -123,8 +123,8 @@ static int e2e_window(const char *cycle, int bps, int ms)
  * on a free port without login (APP_ENV=dev), then `extra` (NULL-terminated
  * KEY=VALUE entries, which win over the defaults above them). live: the live
  * venue with the sim's test account. */
-static void e2e_env(struct e2e_bot *b, bool live, const char *const *extra, char **envp,
-		    char kv[][700], size_t max)
+static __attribute__((unused)) void e2e_env(struct e2e_bot *b, bool live, const char *const *extra,
+					    char **envp, char kv[][700], size_t max)
 {
 	size_t n = 0;
 	b->port = h_free_port();
@@ -169,7 +169,7 @@ static void e2e_env(struct e2e_bot *b, bool live, const char *const *extra, char
 
 /* A number member of the /health JSON ("cycles_executed", ...); -1 when
  * absent or the bot does not answer. */
-static long long e2e_health_num(const struct e2e_bot *b, const char *key)
+static __attribute__((unused)) long long e2e_health_num(const struct e2e_bot *b, const char *key)
 {
 	static char resp[1 << 16];
 	char k[64];
@@ -180,7 +180,7 @@ static long long e2e_health_num(const struct e2e_bot *b, const char *key)
 	return s ? strtoll(s + strlen(k), NULL, 10) : -1;
 }
 
-static bool e2e_health_has(const struct e2e_bot *b, const char *text)
+static __attribute__((unused)) bool e2e_health_has(const struct e2e_bot *b, const char *text)
 {
 	static char resp[1 << 16];
 	if (h_http(b->port, "GET", "/health", NULL, NULL, resp, sizeof resp) < 0)
@@ -189,8 +189,8 @@ static bool e2e_health_has(const struct e2e_bot *b, const char *text)
 }
 
 /* Starts the bot and waits until /health says trading is ready. */
-static void e2e_start_bot(struct e2e_bot *b, const char *db_name, bool live,
-			  const char *const *extra)
+static __attribute__((unused)) void e2e_start_bot(struct e2e_bot *b, const char *db_name, bool live,
+						  const char *const *extra)
 {
 	static char kv[48][700];
 	char *envp[49];
@@ -213,7 +213,8 @@ static void e2e_start_bot(struct e2e_bot *b, const char *db_name, bool live,
 }
 
 /* Waits up to ms for /health's key to reach at least want. */
-static long long e2e_wait_num(struct e2e_bot *b, const char *key, long long want, long ms)
+static __attribute__((unused)) long long e2e_wait_num(struct e2e_bot *b, const char *key,
+						      long long want, long ms)
 {
 	long long v = -1;
 	for (long t = 0; t <= ms; t += 50) {
@@ -227,7 +228,7 @@ static long long e2e_wait_num(struct e2e_bot *b, const char *key, long long want
 }
 
 /* Sleeps ms while keeping the bot's pipe drained. */
-static void e2e_pause_ms(struct e2e_bot *b, long ms)
+static __attribute__((unused)) void e2e_pause_ms(struct e2e_bot *b, long ms)
 {
 	for (long t = 0; t < ms; t += 50) {
 		e2e_drain(&b->p);
@@ -235,7 +236,7 @@ static void e2e_pause_ms(struct e2e_bot *b, long ms)
 	}
 }
 
-static void e2e_stop_bot(struct e2e_bot *b)
+static __attribute__((unused)) void e2e_stop_bot(struct e2e_bot *b)
 {
 	kill(b->p.pid, SIGTERM);
 	int st = h_wait(&b->p, 30000);
@@ -245,7 +246,7 @@ static void e2e_stop_bot(struct e2e_bot *b)
 }
 
 /* The dashboard's CSRF token (auth off: the dev session's). */
-static void e2e_csrf(const struct e2e_bot *b, char *tok, size_t cap)
+static __attribute__((unused)) void e2e_csrf(const struct e2e_bot *b, char *tok, size_t cap)
 {
 	static char resp[1 << 17];
 	assert_int_equal(h_http(b->port, "GET", "/", NULL, NULL, resp, sizeof resp), 200);
@@ -259,7 +260,8 @@ static void e2e_csrf(const struct e2e_bot *b, char *tok, size_t cap)
 }
 
 /* A dashboard POST with the CSRF token; form is "a=b&..." or "". */
-static int e2e_dash_post(const struct e2e_bot *b, const char *path, const char *form)
+static __attribute__((unused)) int e2e_dash_post(const struct e2e_bot *b, const char *path,
+						 const char *form)
 {
 	static char resp[1 << 16];
 	char tok[128], body[512], hdr[64];
@@ -272,7 +274,7 @@ static int e2e_dash_post(const struct e2e_bot *b, const char *path, const char *
 
 /* ---- DuckDB, after the bot stopped ---- */
 
-static bool e2e_sql(const char *db, const char *sql, duckdb_result *res)
+static __attribute__((unused)) bool e2e_sql(const char *db, const char *sql, duckdb_result *res)
 {
 	duckdb_database d;
 	duckdb_connection c;
@@ -309,7 +311,8 @@ static double e2e_sql_f64(const char *db, const char *sql)
 }
 
 /* The first value as text into out ("" for none / NULL). */
-static void e2e_sql_text(const char *db, const char *sql, char *out, size_t cap)
+static __attribute__((unused)) void e2e_sql_text(const char *db, const char *sql, char *out,
+						 size_t cap)
 {
 	duckdb_result r;
 	out[0] = '\0';
@@ -322,7 +325,7 @@ static void e2e_sql_text(const char *db, const char *sql, char *out, size_t cap)
 	duckdb_destroy_result(&r);
 }
 
-static int e2e_setup(const char *scenario)
+static __attribute__((unused)) int e2e_setup(const char *scenario)
 {
 	assert_int_equal(h_tmpdir(e2e_dir, sizeof e2e_dir), 0);
 	if (e2e_start_sim(scenario) != 0)
@@ -330,7 +333,7 @@ static int e2e_setup(const char *scenario)
 	return 0;
 }
 
-static int e2e_teardown(void)
+static __attribute__((unused)) int e2e_teardown(void)
 {
 	if (e2e_running && e2e_running->p.pid > 0) {
 		fprintf(stderr, "bot output (tail):\n%s\n", e2e_running->p.out);
