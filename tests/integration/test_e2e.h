@@ -15,7 +15,10 @@
 
 #include <cmocka.h>
 
+#include "core/secret.h"
 #include "harness.h"
+#include "kraken/rest.h"
+#include "kraken/sign.h"
 
 #define E2E_KEY	   "sim-test-key-1"
 #define E2E_SECRET "YXJiaXRyYWRlLXNpbS10ZXN0LXNlY3JldC1ub3QtYS1yZWFsLWtyYWtlbi1rZXkh"
@@ -290,7 +293,7 @@ static __attribute__((unused)) bool e2e_sql(const char *db, const char *sql, duc
 	return ok;
 }
 
-static int64_t e2e_sql_i64(const char *db, const char *sql)
+static __attribute__((unused)) int64_t e2e_sql_i64(const char *db, const char *sql)
 {
 	duckdb_result r;
 	int64_t v = -1;
@@ -300,7 +303,7 @@ static int64_t e2e_sql_i64(const char *db, const char *sql)
 	return v;
 }
 
-static double e2e_sql_f64(const char *db, const char *sql)
+static __attribute__((unused)) double e2e_sql_f64(const char *db, const char *sql)
 {
 	duckdb_result r;
 	double v = NAN;
@@ -323,6 +326,55 @@ static __attribute__((unused)) void e2e_sql_text(const char *db, const char *sql
 		duckdb_free(v);
 	}
 	duckdb_destroy_result(&r);
+}
+
+/* A REST client of the simulator with the test account (its own nonce
+ * file), for what the simulator itself says: balances, orders. */
+struct e2e_rest {
+	struct secret *key, *sec;
+	struct kr_nonce *nonce;
+	struct kr_rest *c;
+};
+
+/* bots_nonce: use the bot's own nonce file (next to its database), which
+ * is only possible while no bot runs; else a file of the test's, whose
+ * clock-based nonces are behind a bot that restarted (a restart jumps its
+ * nonces ahead). */
+static __attribute__((unused)) void e2e_rest_open_ex(struct e2e_rest *r, bool bots_nonce)
+{
+	struct err_info info = {0};
+	char path[600];
+	r->key = secret_new(E2E_KEY, strlen(E2E_KEY));
+	r->sec = secret_new(E2E_SECRET, strlen(E2E_SECRET));
+	snprintf(path, sizeof path, "%s/test-nonce", e2e_dir);
+	if (bots_nonce && kr_nonce_default_path(r->key, e2e_dir, path, sizeof path) != 0)
+		fail_msg("nonce path");
+	r->nonce = kr_nonce_open(path, NULL, &info);
+	if (!r->nonce)
+		fail_msg("nonce: %s", info.msg);
+	struct kr_rest_opts o = {.base_url = e2e_rest_url,
+				 .api_key = r->key,
+				 .api_secret = r->sec,
+				 .nonce = r->nonce,
+				 .timeout_ms = 5000,
+				 .tier = "pro"};
+	r->c = kr_rest_new(&o, &info);
+	if (!r->c)
+		fail_msg("rest: %s", info.msg);
+}
+
+static __attribute__((unused)) void e2e_rest_open(struct e2e_rest *r)
+{
+	e2e_rest_open_ex(r, false);
+}
+
+static __attribute__((unused)) void e2e_rest_close(struct e2e_rest *r)
+{
+	kr_rest_free(r->c);
+	kr_nonce_free(r->nonce);
+	secret_free(r->key);
+	secret_free(r->sec);
+	memset(r, 0, sizeof *r);
 }
 
 static __attribute__((unused)) int e2e_setup(const char *scenario)

@@ -17,10 +17,6 @@
  * hence (b) on leg 1 and the closed window for (c)'s unwind. */
 #include "test_e2e.h"
 
-#include "core/secret.h"
-#include "kraken/rest.h"
-#include "kraken/sign.h"
-
 static int setup(void **state)
 {
 	(void)state;
@@ -54,31 +50,16 @@ static void wait_cycle(struct e2e_bot *b, long long before, const char *what)
 static double sim_balance(const char *asset)
 {
 	struct err_info info = {0};
-	char path[600];
-	snprintf(path, sizeof path, "%s/test-nonce", e2e_dir);
-	struct secret *key = secret_new(E2E_KEY, strlen(E2E_KEY));
-	struct secret *sec = secret_new(E2E_SECRET, strlen(E2E_SECRET));
-	struct kr_nonce *nonce = kr_nonce_open(path, NULL, &info);
-	assert_non_null(nonce);
-	struct kr_rest_opts o = {.base_url = e2e_rest_url,
-				 .api_key = key,
-				 .api_secret = sec,
-				 .nonce = nonce,
-				 .timeout_ms = 5000,
-				 .tier = "pro"};
-	struct kr_rest *c = kr_rest_new(&o, &info);
-	assert_non_null(c);
+	struct e2e_rest r;
 	static struct kr_rest_balances bal;
-	if (kr_rest_balance(c, &bal, &info) != 0)
+	e2e_rest_open_ex(&r, true);
+	if (kr_rest_balance(r.c, &bal, &info) != 0)
 		fail_msg("Balance: %s", info.msg);
 	double v = NAN;
 	for (size_t i = 0; i < bal.n; i++)
 		if (strcmp(bal.v[i].asset, asset) == 0)
 			v = (double)bal.v[i].balance.v / pow(10, bal.v[i].balance.scale);
-	kr_rest_free(c);
-	kr_nonce_free(nonce);
-	secret_free(key);
-	secret_free(sec);
+	e2e_rest_close(&r);
 	return v;
 }
 
