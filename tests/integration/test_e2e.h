@@ -262,17 +262,19 @@ static __attribute__((unused)) void e2e_csrf(const struct e2e_bot *b, char *tok,
 	tok[n] = '\0';
 }
 
+/* The last dashboard POST's response (headers and body). */
+static char e2e_resp[1 << 16];
+
 /* A dashboard POST with the CSRF token; form is "a=b&..." or "". */
 static __attribute__((unused)) int e2e_dash_post(const struct e2e_bot *b, const char *path,
 						 const char *form)
 {
-	static char resp[1 << 16];
 	char tok[128], body[512], hdr[64];
 	e2e_csrf(b, tok, sizeof tok);
 	int n = snprintf(body, sizeof body, "csrf=%s%s%s", tok, form[0] ? "&" : "", form);
 	snprintf(hdr, sizeof hdr, "Content-Type: application/x-www-form-urlencoded\r\n");
 	(void)n;
-	return h_http(b->port, "POST", path, hdr, body, resp, sizeof resp);
+	return h_http(b->port, "POST", path, hdr, body, e2e_resp, sizeof e2e_resp);
 }
 
 /* ---- DuckDB, after the bot stopped ---- */
