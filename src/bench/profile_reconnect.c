@@ -36,7 +36,8 @@ struct storm {
 	struct kr_ws *ws;
 	struct kr_ws_feed *feed;
 	uint64_t opens, closes;
-	uint64_t open_ns; /* last handshake */
+	uint64_t open_ns;     /* last handshake */
+	uint64_t open_allocs; /* alloc_count() then */
 };
 
 static void *sim_thread(void *arg)
@@ -65,6 +66,7 @@ static void st_open(void *ctx, uint64_t now_ns)
 
 	s->opens++;
 	s->open_ns = now_ns;
+	s->open_allocs = alloc_count();
 	kr_ws_feed_open(s->feed, now_ns);
 }
 
@@ -230,7 +232,7 @@ int prof_reconnect(const struct prof_opts *o, struct prof_scenario *sc, struct e
 				     "reconnect_storm: recovered without reopening");
 			goto cleanup;
 		}
-		prof__record(&sc->st[0], s.open_ns - t0, 0, false);
+		prof__record(&sc->st[0], s.open_ns - t0, s.open_allocs - a0, true);
 		prof__record(&sc->st[1], t1 - t0, alloc_count() - a0, true);
 		done++;
 	}
