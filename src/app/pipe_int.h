@@ -133,6 +133,7 @@ struct app_pipeline {
 	_Atomic uint64_t orders[WEB_ORDER_OUTCOMES];
 	_Atomic bool trading_ready; /* exec reconciled and running */
 	struct hist_pub hot_pub, d2o_pub;
+	struct hist_pub first_pub; /* opportunity detected -> its first place() */
 	_Atomic uint64_t bal_seq;
 	_Atomic uint64_t bal_w[APP_BAL_WORDS];
 };

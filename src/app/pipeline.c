@@ -272,6 +272,7 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 	hist_init(&p->hot);
 	hist_pub_init(&p->hot_pub);
 	hist_pub_init(&p->d2o_pub);
+	hist_pub_init(&p->first_pub);
 	risk_limits_from_config(cfg, &lim);
 	p->risk = risk_new(&lim, &info);
 	if (!p->risk) {
@@ -429,6 +430,23 @@ int app__pipeline_run(struct app_pipeline *p)
 	return 0;
 }
 
+/* count, p50, p99 and max of a published histogram into /health (web
+ * thread; the copy is on the heap: struct hist is 8.7 KiB). */
+static void health_hist(struct web_buf *out, const char *name, const struct hist_pub *pub,
+			bool first)
+{
+	struct hist *h = malloc(sizeof *h);
+	if (!h)
+		return;
+	hist_read(pub, h);
+	web_buf_appendf(out,
+			"%s\"%s\":{\"count\":%" PRIu64 ",\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
+			",\"max_ns\":%" PRIu64 "}",
+			first ? "" : ",", name, hist_count(h), hist_quantile(h, 0.5),
+			hist_quantile(h, 0.99), hist_max(h));
+	free(h);
+}
+
 void app__pipeline_health(struct app_pipeline *p, struct web_buf *out)
 {
 	web_json_add_bool(out, "market_data", p && p->opts.market_data);
@@ -446,6 +464,13 @@ void app__pipeline_health(struct app_pipeline *p, struct web_buf *out)
 	    atomic_load(&p->n_opps), atomic_load(&p->n_accepted), atomic_load(&p->n_rejected),
 	    atomic_load(&p->n_busy), atomic_load(&p->cycles_executed),
 	    atomic_load(&p->cycles_failed));
+	/* Latencies: book update arrival -> detector done (md thread),
+	 * opportunity -> its first place(), decision -> every place(). */
+	web_buf_appendf(out, ",\"latency\":{");
+	health_hist(out, "hot_path", &p->hot_pub, true);
+	health_hist(out, "first_order", &p->first_pub, false);
+	health_hist(out, "decision_to_order", &p->d2o_pub, false);
+	web_buf_appendf(out, "}");
 }
 
 void app__pipeline_free(struct app_pipeline *p)

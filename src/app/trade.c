@@ -66,6 +66,7 @@ struct app_trade {
 	struct kr_rest *rest;
 	struct exec *e;
 	struct hist d2o;
+	struct hist first; /* a cycle's first order: detect_ns -> place() */
 	struct app_bal_snap bal;
 	/* The cycle in flight: its copy and what its trades said. */
 	bool in_flight, done;
@@ -292,8 +293,11 @@ static int w_place(void *ctx, const struct venue_order *o)
 	const char *dash = strrchr(o->cl_ord_id, '-');
 	uint64_t decide =
 	    dash && dash[1] == '0' && t->in_flight ? t->cur.opp.detect_ns : w->last_report_ns;
-	if (decide && now >= decide)
+	if (decide && now >= decide) {
 		hist_record(&t->d2o, now - decide);
+		if (decide == t->cur.opp.detect_ns)
+			hist_record(&t->first, now - decide);
+	}
 	return t->venue.ops->place(t->venue.ctx, o);
 }
 
@@ -521,6 +525,7 @@ static void *trade_main(void *arg)
 		if (now - last_pub >= PUBLISH_NS) {
 			last_pub = now;
 			hist_publish(&p->d2o_pub, &t->d2o);
+			hist_publish(&p->first_pub, &t->first);
 			if (!t->in_flight)
 				balances_now(p, now - last_port >= PORTFOLIO_NS);
 			if (now - last_port >= PORTFOLIO_NS)
@@ -555,6 +560,7 @@ int app__trade_start(struct app_pipeline *p)
 	if (!p->trade)
 		return -ENOMEM;
 	hist_init(&p->trade->d2o);
+	hist_init(&p->trade->first);
 	atomic_store(&p->stop, false);
 	int rc = pthread_create(&p->thread, NULL, trade_main, p);
 	if (rc != 0)
