@@ -161,10 +161,10 @@ static int hash_password(void)
 int app__cmd_secrets(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"env-file", required_argument, NULL, 'e'},
-		{"write", no_argument, NULL, 'w'},
-		{"ttl", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"env-file", required_argument, NULL, 'e'},
+	    {"write", no_argument, NULL, 'w'},
+	    {"ttl", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *env_file = NULL;
 	bool write_file = false;

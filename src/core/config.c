@@ -163,7 +163,8 @@ static bool pwhash_item(const char *s, size_t len)
 				n = n * 10 + (uint64_t)(c - '0');
 			if (f >= 3 && c == '=')
 				pad++;
-			else if (f >= 3 && (pad || !(is_alnum((unsigned char)c) || c == '+' || c == '/')))
+			else if (f >= 3 &&
+				 (pad || !(is_alnum((unsigned char)c) || c == '+' || c == '/')))
 				return false;
 		}
 		/* base64 with or without its padding */

@@ -5,29 +5,12 @@
 #include <string.h>
 
 static const char *const names[] = {
-	"error",
-	"invalid argument",
-	"parse error",
-	"schema error",
-	"out of range",
-	"out of memory",
-	"capacity exhausted",
-	"empty",
-	"not found",
-	"configuration error",
-	"crypto failure",
-	"authentication failed",
-	"expired",
-	"I/O error",
-	"database error",
-	"timed out",
-	"invalid state",
-	"checksum mismatch",
-	"exchange error",
-	"rate limited",
-	"network error",
-	"outcome unknown",
-	"rejected",
+    "error",	     "invalid argument",    "parse error",	  "schema error",
+    "out of range",  "out of memory",	    "capacity exhausted", "empty",
+    "not found",     "configuration error", "crypto failure",	  "authentication failed",
+    "expired",	     "I/O error",	    "database error",	  "timed out",
+    "invalid state", "checksum mismatch",   "exchange error",	  "rate limited",
+    "network error", "outcome unknown",	    "rejected",
 };
 
 const char *err_str(int code)

@@ -107,17 +107,22 @@ void sim__wake(struct sim *s);
  * costs and fees at SIM_BAL_SCALE decimals. Asset names are the scenario's
  * ("USD", "BTC"), pairs are found by symbol ("BTC/USD"). Errors are Kraken's
  * own strings (PROTOCOL.md §9), static, e.g. "EOrder:Insufficient funds". */
-#define SIM_BAL_SCALE	 10
-#define SIM_ASSETS_MAX	 32
-#define SIM_ORDERS_MAX	 4096
-#define SIM_TXID_MAX	 24
-#define SIM_CLOID_MAX	 48
-#define SIM_KEY_MAX	 128
+#define SIM_BAL_SCALE  10
+#define SIM_ASSETS_MAX 32
+#define SIM_ORDERS_MAX 4096
+#define SIM_TXID_MAX   24
+#define SIM_CLOID_MAX  48
+#define SIM_KEY_MAX    128
 
 enum sim_side { SIM_BUY = 0, SIM_SELL };
 enum sim_ordertype { SIM_MARKET = 0, SIM_LIMIT };
 enum sim_tif { SIM_GTC = 0, SIM_IOC };
-enum sim_order_status { SIM_ORDER_OPEN = 0, SIM_ORDER_CLOSED, SIM_ORDER_CANCELED, SIM_ORDER_EXPIRED };
+enum sim_order_status {
+	SIM_ORDER_OPEN = 0,
+	SIM_ORDER_CLOSED,
+	SIM_ORDER_CANCELED,
+	SIM_ORDER_EXPIRED
+};
 
 struct sim_order_req {
 	size_t pair; /* index of sim__pair */
@@ -127,7 +132,7 @@ struct sim_order_req {
 	int64_t qty;   /* > 0, pair qty scale */
 	int64_t price; /* limit price, pair price scale; ignored for market */
 	bool post_only;
-	char fee_in;   /* 0 (Kraken's default: quote when buying, base when selling), 'b', 'q' */
+	char fee_in; /* 0 (Kraken's default: quote when buying, base when selling), 'b', 'q' */
 	bool has_userref;
 	int64_t userref;
 	char cl_ord_id[SIM_CLOID_MAX];
@@ -140,18 +145,23 @@ struct sim_order {
 	size_t pair;
 	struct sim_order_req req;
 	enum sim_order_status status;
-	int64_t vol_exec; /* pair qty scale */
-	int64_t cost;	  /* quote, SIM_BAL_SCALE */
-	int64_t fee;	  /* in fee_asset, SIM_BAL_SCALE */
-	char fee_asset;	  /* 'b' or 'q' */
-	int64_t hold;	  /* funds held for the open remainder, SIM_BAL_SCALE */
+	int64_t vol_exec;	   /* pair qty scale */
+	int64_t cost;		   /* quote, SIM_BAL_SCALE */
+	int64_t fee;		   /* in fee_asset, SIM_BAL_SCALE */
+	char fee_asset;		   /* 'b' or 'q' */
+	int64_t hold;		   /* funds held for the open remainder, SIM_BAL_SCALE */
 	int64_t open_ns, close_ns; /* wall clock */
 	const char *reason;	   /* static; NULL while open */
 };
 
 /* One event for the executions listener: an order's state after a change. */
-enum sim_exec_kind { SIM_EXEC_NEW = 0, SIM_EXEC_TRADE, SIM_EXEC_FILLED, SIM_EXEC_CANCELED,
-		     SIM_EXEC_EXPIRED };
+enum sim_exec_kind {
+	SIM_EXEC_NEW = 0,
+	SIM_EXEC_TRADE,
+	SIM_EXEC_FILLED,
+	SIM_EXEC_CANCELED,
+	SIM_EXEC_EXPIRED
+};
 struct sim_exec {
 	enum sim_exec_kind kind;
 	const struct sim_order *order; /* borrowed for the call */

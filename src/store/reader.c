@@ -5,7 +5,6 @@
 
 #include "store/store_int.h"
 
-
 static struct store_reader *finish_open(struct store_reader *r, duckdb_database db,
 					struct err_info *info)
 {

@@ -166,7 +166,8 @@ static inline int h_http(int port, const char *method, const char *path, const c
 			 const char *body, char *resp, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	char req[8192];
 	size_t n = 0;
@@ -179,8 +180,8 @@ static inline int h_http(int port, const char *method, const char *path, const c
 	int len = snprintf(req, sizeof(req),
 			   "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
 			   "Content-Length: %zu\r\n\r\n%s",
-			   method, path, extra_headers ? extra_headers : "", body ? strlen(body) : 0,
-			   body ? body : "");
+			   method, path, extra_headers ? extra_headers : "",
+			   body ? strlen(body) : 0, body ? body : "");
 	if (write(fd, req, (size_t)len) != len) {
 		close(fd);
 		return -1;

@@ -184,19 +184,20 @@ static void test_secrets_roundtrip(void **state)
 	char apikey[] = "KRAKEN_API_KEY=test-key-123";
 	char apisecret[600];
 	snprintf(apisecret, sizeof(apisecret), "KRAKEN_API_SECRET=%s", token);
-	const char *env_creds[] = {keykv, apikey, apisecret,
-				   "KRAKEN_API_KEY_PERMISSIONS=query_funds,query_open,trade,cancel,websocket",
-				   NULL};
+	const char *env_creds[] = {
+	    keykv, apikey, apisecret,
+	    "KRAKEN_API_KEY_PERMISSIONS=query_funds,query_open,trade,cancel,websocket", NULL};
 	char *check[] = {ARBITRADE_BIN, "run", "--check", NULL};
 	assert_int_equal(run_cmd(&p, check, env_creds, NULL), 0);
 	assert_null(strstr(p.out, secret));
 
 	/* A token made with another key is refused, naming the key only. */
 	char other[100];
-	snprintf(other, sizeof(other), "FERNET_KEY=%s", "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=");
-	const char *env_other[] = {other, apikey, apisecret,
-				   "KRAKEN_API_KEY_PERMISSIONS=query_funds,query_open,trade,cancel,websocket",
-				   NULL};
+	snprintf(other, sizeof(other), "FERNET_KEY=%s",
+		 "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=");
+	const char *env_other[] = {
+	    other, apikey, apisecret,
+	    "KRAKEN_API_KEY_PERMISSIONS=query_funds,query_open,trade,cancel,websocket", NULL};
 	assert_int_equal(run_cmd(&p, check, env_other, NULL), 2);
 	assert_non_null(strstr(p.out, "KRAKEN_API_SECRET"));
 	assert_null(strstr(p.out, secret));
@@ -227,9 +228,8 @@ static void test_run_health_and_sigterm(void **state)
 	assert_int_equal(h_http(port, "GET", "/", NULL, NULL, resp, sizeof(resp)), 200);
 	assert_non_null(strstr(resp, "text/html"));
 	assert_int_equal(h_http(port, "GET", "/no/such/page", NULL, NULL, resp, sizeof(resp)), 404);
-	assert_int_equal(h_http(port, "GET", "/static/../CMakeLists.txt", NULL, NULL, resp,
-				sizeof(resp)),
-			 404);
+	assert_int_equal(
+	    h_http(port, "GET", "/static/../CMakeLists.txt", NULL, NULL, resp, sizeof(resp)), 404);
 
 	kill(p.pid, SIGTERM);
 	int st = h_wait(&p, 20000);
@@ -255,8 +255,8 @@ static void test_migrate_and_archive(void **state)
 	assert_non_null(strstr(p.out, "0 applied"));
 	int64_t versions = db_count("SELECT count(*) FROM schema_migrations");
 	assert_true(versions >= 1);
-	assert_int_equal(db_count("SELECT count(*) - count(DISTINCT version) FROM schema_migrations"),
-			 0);
+	assert_int_equal(
+	    db_count("SELECT count(*) - count(DISTINCT version) FROM schema_migrations"), 0);
 
 	int64_t before = db_count("SELECT count(*) FROM audit_events");
 	assert_true(before >= 2);
@@ -284,11 +284,11 @@ static void test_migrate_and_archive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cli_usage),
-		cmocka_unit_test(test_config_check),
-		cmocka_unit_test(test_secrets_roundtrip),
-		cmocka_unit_test(test_run_health_and_sigterm),
-		cmocka_unit_test(test_migrate_and_archive),
+	    cmocka_unit_test(test_cli_usage),
+	    cmocka_unit_test(test_config_check),
+	    cmocka_unit_test(test_secrets_roundtrip),
+	    cmocka_unit_test(test_run_health_and_sigterm),
+	    cmocka_unit_test(test_migrate_and_archive),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -74,8 +74,12 @@ static void test_trade_over_rest(void **state)
 	struct err_info info = {0};
 	struct kr_rest_opts o = {0};
 	struct kr_rest_add_result res;
-	struct kr_rest_order_req r = {.pair = "BTC/USD", .side = "buy", .ordertype = "market",
-				      .volume = {1000000, 8}, .has_userref = true, .userref = 77};
+	struct kr_rest_order_req r = {.pair = "BTC/USD",
+				      .side = "buy",
+				      .ordertype = "market",
+				      .volume = {1000000, 8},
+				      .has_userref = true,
+				      .userref = 77};
 	struct kr_rest_order_filter f = {.has_userref = true, .userref = 77};
 	struct kr_rest_order found;
 	struct kr_rest_pairs ps;
@@ -135,9 +139,14 @@ static void run_account(const char *secret, int want_rc, const char *want_text)
 {
 	char env_key[64], env_secret[160], env_url[160], env_db[300], env_file[300];
 	char *argv[] = {ARBITRADE_BIN, "account", "--env-file", env_file, NULL};
-	char *envp[] = {"PATH=/usr/bin:/bin", env_key, env_secret, env_url, env_db,
+	char *envp[] = {"PATH=/usr/bin:/bin",
+			env_key,
+			env_secret,
+			env_url,
+			env_db,
 			"KRAKEN_API_KEY_PERMISSIONS=query,trade,websocket",
-			"BOOK_SYMBOLS=BTC/USD,ETH/USD", NULL};
+			"BOOK_SYMBOLS=BTC/USD,ETH/USD",
+			NULL};
 	struct h_proc p;
 	FILE *fp;
 	int rc;
