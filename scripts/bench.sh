@@ -28,7 +28,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 BENCH_DIR=${BENCH_DIR:-$(dirname "$BIN")/bench}
 mkdir -p "$BENCH_DIR"
 
-SECTIONS=(book_stream exec_submit detector profile)
+SECTIONS=(book_stream exec_submit detector profile backtest metrics)
 FAILED_TARGETS=0
 
 say() { printf '  %s\n' "$*"; }
@@ -224,6 +224,47 @@ bench_profile() {
 		target "allocs/event $s" "$(stage "$s" allocs_per_event)" le 0 calls
 	done
 	say "results: $out (regression check: arbitrade profile check, README)"
+}
+
+# --- backtest: replay throughput over a multi-pair recording ------------------
+bench_backtest() {
+	local in="$BENCH_DIR/backtest-1m.jsonl" out="$BENCH_DIR/backtest.json" n=${BENCH_BACKTEST_EVENTS:-1000000}
+	local root line wall cpu p50 p99
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	echo "== backtest: $n book updates over 20 pairs through detector, checks and sequencer"
+	if [ ! -s "$in" ]; then
+		say "generating $in (scripts/gen-backtest.py, about a minute)"
+		python3 "$root/scripts/gen-backtest.py" "$in" "$n"
+	fi
+	env -i PATH=/usr/bin:/bin HOME="$BENCH_DIR" ARB_HOME_ASSETS=USD,EUR "$BIN" backtest \
+		--events "$in" --starting-balances USD=1000,EUR=1000 --report "$out" \
+		>"$BENCH_DIR/backtest.log" 2>&1 || {
+		cat "$BENCH_DIR/backtest.log" >&2
+		return 1
+	}
+	line=$(grep '^measured:' "$BENCH_DIR/backtest.log")
+	say "$line"
+	wall=$(sed -n 's/.* wall, \([0-9]*\) events\/s.*/\1/p' <<<"$line")
+	cpu=$(sed -n 's/.* CPU, \([0-9]*\) events per CPU second.*/\1/p' <<<"$line")
+	p50=$(sed -n 's/.*p50 \([0-9]*\) ns.*/\1/p' <<<"$line")
+	p99=$(sed -n 's/.*p99 \([0-9]*\) ns.*/\1/p' <<<"$line")
+	target "events/s (wall)" "$wall" ge 1000000 "ev/s"
+	target "events per CPU second" "$cpu" ge 1000000 "ev/s"
+	say "per event p50 $p50 ns, p99 $p99 ns; report: $out"
+}
+
+# --- metrics: the SQL aggregates against a scan in C over 1,000,000 rows -----
+bench_metrics() {
+	local out="$BENCH_DIR/metrics.json" n=${BENCH_METRICS_ROWS:-1000000}
+	echo "== metrics: $n opportunities, SQL (every metric) against a C scan (a subset)"
+	env -i PATH=/usr/bin:/bin HOME="$BENCH_DIR" "$BIN" metrics --bench "$n" \
+		>"$out" 2>"$BENCH_DIR/metrics.log" || {
+		cat "$BENCH_DIR/metrics.log" >&2
+		return 1
+	}
+	say "$(cat "$out")"
+	target "SQL and C scan agree" "$(grep -c '"agree":true' "$out")" ge 1 ""
+	say "results: $out"
 }
 
 if [ $# -gt 0 ]; then

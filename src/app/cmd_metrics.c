@@ -40,23 +40,32 @@ static int run_bench(const struct config *cfg, uint64_t n)
 	if (!rd)
 		goto fail;
 	/* Best of five runs each: the machine is shared and noisy. */
+	static struct store_metrics sub_m;
+	double best_sub = INFINITY;
 	for (int i = 0; i < 5; i++) {
 		uint64_t a = clock_mono_ns();
 		if (store_metrics_collect(rd, 0, &sql_m, &info) != 0)
 			goto fail;
 		uint64_t b = clock_mono_ns();
-		if (store_metrics_collect_scan(rd, 0, &scan_m, &info) != 0)
+		if (store_metrics_collect_subset(rd, 0, &sub_m, &info) != 0)
 			goto fail;
 		uint64_t c = clock_mono_ns();
+		if (store_metrics_collect_scan(rd, 0, &scan_m, &info) != 0)
+			goto fail;
+		uint64_t d = clock_mono_ns();
 		best_sql = fmin(best_sql, (double)(b - a) / 1e6);
-		best_scan = fmin(best_scan, (double)(c - b) / 1e6);
+		best_sub = fmin(best_sub, (double)(c - b) / 1e6);
+		best_scan = fmin(best_scan, (double)(d - c) / 1e6);
 	}
 	bool agree = sql_m.opportunities == scan_m.opportunities &&
 		     memcmp(sql_m.verdicts, scan_m.verdicts, sizeof sql_m.verdicts) == 0 &&
-		     fabs(sql_m.latency[0].p99 - scan_m.latency[0].p99) < 1e-6;
+		     memcmp(sub_m.verdicts, scan_m.verdicts, sizeof sub_m.verdicts) == 0 &&
+		     fabs(sql_m.latency[0].p99 - scan_m.latency[0].p99) < 1e-6 &&
+		     fabs(sub_m.latency[0].p99 - scan_m.latency[0].p99) < 1e-6;
 	printf("{\"rows\":%" PRIu64 ",\"fill_s\":%.2f,\"sql_all_metrics_ms\":%.1f,"
-	       "\"c_scan_subset_ms\":%.1f,\"agree\":%s}\n",
-	       sql_m.opportunities, fill_s, best_sql, best_scan, agree ? "true" : "false");
+	       "\"sql_subset_ms\":%.1f,\"c_scan_subset_ms\":%.1f,\"agree\":%s}\n",
+	       sql_m.opportunities, fill_s, best_sql, best_sub, best_scan,
+	       agree ? "true" : "false");
 	rc = agree ? APP_OK : APP_FAIL;
 	if (!agree)
 		fprintf(stderr, "arbitrade metrics: SQL and C scan disagree\n");

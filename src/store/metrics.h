@@ -101,6 +101,11 @@ int store_metrics_synthesize(struct store *s, uint64_t n, struct err_info *info)
  * fetched and aggregated in C (latest verdict per opp_id, a sort for the
  * quantiles). It exists to measure the SQL path against; fills only
  * opportunities, verdicts, hit_rate and latency[STORE_METRICS_DETECT]. */
+/* Only the verdict counts, hit rate and detection-latency quantiles, by SQL:
+ * the same subset as store_metrics_collect_scan, to compare like with like. */
+int store_metrics_collect_subset(struct store_reader *r, int64_t since_ns,
+				 struct store_metrics *out, struct err_info *info);
+
 int store_metrics_collect_scan(struct store_reader *r, int64_t since_ns, struct store_metrics *out,
 			       struct err_info *info);
 
