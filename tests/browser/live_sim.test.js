@@ -215,15 +215,25 @@ async function main() {
 		assert.match(await page.textContent('#ov-opps'), /^[1-9]\d*$/);
 		await shot(page, '02-overview');
 
-		// Opportunities: an executed one, with its cycle.
+		// Opportunities: the detector's rows, then only the executed ones
+		// through the htmx verdict filter (the table keeps the newest 200, so
+		// a busy window could push the executed ones off the unfiltered page).
 		await page.click('nav >> text=Opportunities');
-		await page.waitForSelector('#opp-table');
-		const opps = await until('an executed opportunity on /opportunities', WAIT_MS, async () => {
+		await page.waitForURL(`${base}/opportunities`);
+		const cyc = /[A-Z]+>[A-Z]+>[A-Z]+>[A-Z]+/;
+		await until('an opportunity on /opportunities', WAIT_MS, async () => {
 			const t = await page.textContent('#opp-table'); // htmx refreshes it every 3 s
-			return /executed/.test(t) ? t : null;
+			return cyc.test(t);
 		}, [sim, bot]);
-		assert.match(opps, /[A-Z]+>[A-Z]+>[A-Z]+>[A-Z]+/);
 		await shot(page, '03-opportunities');
+		await page.selectOption('#f-verdict', 'executed');
+		await until('executed opportunities only, after the verdict filter', WAIT_MS, () =>
+			page.evaluate(() => {
+				const rows = [...document.querySelectorAll('#opp-table tbody tr')];
+				return rows.length > 0 && rows.every((r) => r.classList.contains('row-executed'));
+			}), [sim, bot]);
+		assert.match(await page.textContent('#opp-table'), cyc);
+		await shot(page, '03-opportunities-executed');
 
 		// Trades: an executed cycle with its three filled legs.
 		const trades = await pageUntil(page, base, '/trades', '#trades-table', /3\/3 legs filled/,
