@@ -121,6 +121,27 @@ async function pageUntil(page, base, p, selector, re, what, children) {
 	}, children);
 }
 
+// Like until(), but opens an arbitrage window on the simulator whenever
+// firstMs (then 4 s) passed without fn succeeding. The count of windows
+// injected goes to counter.n.
+async function untilWindows(what, control, firstMs, fn, children, counter) {
+	let next = Date.now() + firstMs;
+	return until(what, WAIT_MS, async () => {
+		const v = await fn();
+		if (v || Date.now() < next) return v;
+		const r = await fetch(`${control}/window?cycle=USD,BTC,ETH&bps=80&ms=3000`, { method: 'POST' });
+		if (r.status !== 200) throw new Error(`POST /control/window: ${r.status} ${await r.text()}`);
+		counter.n++;
+		next = Date.now() + 4000;
+		return null;
+	}, children);
+}
+
+async function trading(base) {
+	const hj = await getJson(`${base}/health`);
+	return hj && hj.trading;
+}
+
 let sim = null, bot = null; // stopped on every way out
 
 async function main() {
@@ -195,20 +216,13 @@ async function main() {
 		// A cycle: the scenario's own windows (from 5 s after the sim started)
 		// or, when none got executed in a few seconds, one injected through
 		// the control endpoint (then again every few seconds, up to WAIT_MS).
-		let injected = 0, lastInject = Date.now();
-		const health = await until('an executed cycle in /health', WAIT_MS, async () => {
-			const hj = await getJson(`${base}/health`);
-			if (hj && hj.trading && hj.trading.cycles_executed > 0) return hj;
-			if (Date.now() - lastInject > 4000) {
-				const r = await fetch(`${ready.control_url}/window?cycle=USD,BTC,ETH&bps=80&ms=3000`,
-					{ method: 'POST' });
-				if (r.status !== 200) throw new Error(`POST /control/window: ${r.status} ${await r.text()}`);
-				injected++;
-				lastInject = Date.now();
-			}
-			return null;
-		}, [sim, bot]);
-		console.log(`cycles: ${JSON.stringify(health.trading)} (${injected} windows injected)`);
+		const injected = { n: 0 };
+		const health = await untilWindows('an executed cycle in /health', ready.control_url, 4000,
+			async () => {
+				const t = await trading(base);
+				return t && t.cycles_executed > 0 ? t : null;
+			}, [sim, bot], injected);
+		console.log(`cycles: ${JSON.stringify(health)} (${injected.n} windows injected)`);
 
 		// Overview: counted today.
 		await pageUntil(page, base, '/', '#ov-trades', /^[1-9]\d*$/, 'overview counting a traded cycle', [sim, bot]);
@@ -258,10 +272,23 @@ async function main() {
 		assert.strictEqual(await page.textContent('#ov-state'), 'paused');
 		await page.waitForSelector('#btn-resume');
 		await until('/health trading.paused', WAIT_MS, async () => {
-			const hj = await getJson(`${base}/health`);
-			return hj && hj.trading && hj.trading.paused === true;
+			const t = await trading(base);
+			return t && t.paused === true;
 		}, [sim, bot]);
 		await shot(page, '07-paused');
+
+		// Paused: the next opportunities are refused by the risk gate, and
+		// from the first refusal on nothing more is accepted (a cycle accepted
+		// before the pause may still finish; it was counted then).
+		await page.goto(`${base}/opportunities?verdict=rejected`);
+		await untilWindows('an opportunity rejected as paused', ready.control_url, 0, async () => {
+			const t = await page.textContent('#opp-table'); // htmx refreshes it every 3 s
+			return /paused by operator/.test(t);
+		}, [sim, bot], injected);
+		const paused = await trading(base);
+		assert.ok(paused, '/health did not answer');
+		const acceptedPaused = paused.accepted;
+		await shot(page, '07-paused-rejected');
 
 		// The audit log names the operator (the writer flushes within ~50 ms).
 		const audit = await pageUntil(page, base, '/audit', '#audit-table', /operator:admin\s*pause/,
@@ -287,6 +314,10 @@ async function main() {
 		await page.goto(`${base}/trades`);
 		assert.strictEqual(new URL(page.url()).pathname, '/login');
 		await shot(page, '09-login');
+		const after = await trading(base);
+		assert.ok(after, '/health did not answer');
+		assert.strictEqual(after.accepted, acceptedPaused,
+			`opportunities accepted while paused: ${JSON.stringify(after)}`);
 		await browser.close();
 		browser = null;
 
@@ -315,7 +346,11 @@ async function main() {
 
 const timer = setTimeout(() => {
 	console.error('FAIL: timed out after 120 s');
-	for (const c of [bot, sim]) if (c && c.running()) c.proc.kill('SIGKILL');
+	for (const c of [bot, sim])
+		if (c) {
+			console.error(`--- ${c.name}, last lines ---\n${c.tail(40)}`);
+			if (c.running()) c.proc.kill('SIGKILL');
+		}
 	process.exit(1);
 }, 120000);
 main().finally(() => clearTimeout(timer));
