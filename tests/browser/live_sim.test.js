@@ -150,7 +150,7 @@ async function main() {
 	const scen = JSON.parse(fs.readFileSync(SCENARIO, 'utf8'));
 	const acct = scen.accounts[0];
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arb-live-browser-'));
-	let browser = null, failed = false, hash = '';
+	let browser = null, failed = false, hash = '', base = null;
 	try {
 		const h = spawnSync(BIN, ['secrets', 'hash-password'],
 			{ input: PASSWORD, cwd: dir, env: baseEnv(dir), encoding: 'utf8', timeout: 30000 });
@@ -171,7 +171,7 @@ async function main() {
 
 		// The bot, as scripts/demo.sh runs it, but with the login on.
 		const port = await freePort();
-		const base = `http://127.0.0.1:${port}`;
+		base = `http://127.0.0.1:${port}`;
 		bot = new Child('arbitrade run', ['run'], {
 			...baseEnv(dir),
 			APP_ENV: 'test', APP_HOST: '127.0.0.1', APP_PORT: String(port),
@@ -333,6 +333,8 @@ async function main() {
 		console.error(`FAIL: ${e.stack || e}`);
 	} finally {
 		if (browser) await browser.close().catch(() => {});
+		if (failed && base && bot && bot.running())
+			console.error(`--- /health ---\n${JSON.stringify(await getJson(`${base}/health`))}`);
 		const bc = bot ? await bot.stop(30000) : null;
 		const sc = sim ? await sim.stop(10000) : null;
 		if (failed) {
