@@ -98,7 +98,7 @@ async function until(what, ms, fn, children) {
 
 async function getJson(url) {
 	try {
-		const r = await fetch(url);
+		const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
 		return r.status === 200 ? await r.json() : null;
 	} catch (e) {
 		return null; // not listening yet
@@ -129,7 +129,8 @@ async function untilWindows(what, control, firstMs, fn, children, counter) {
 	return until(what, WAIT_MS, async () => {
 		const v = await fn();
 		if (v || Date.now() < next) return v;
-		const r = await fetch(`${control}/window?cycle=USD,BTC,ETH&bps=80&ms=3000`, { method: 'POST' });
+		const r = await fetch(`${control}/window?cycle=USD,BTC,ETH&bps=80&ms=3000`,
+			{ method: 'POST', signal: AbortSignal.timeout(5000) });
 		if (r.status !== 200) throw new Error(`POST /control/window: ${r.status} ${await r.text()}`);
 		counter.n++;
 		next = Date.now() + 4000;
