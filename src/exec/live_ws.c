@@ -528,7 +528,9 @@ static void deadman(struct live *l, uint64_t now)
 
 	if (!t || now < l->next_deadman_ns)
 		return;
-	uint64_t silent = now - atomic_load(&l->last_poll_ns);
+	/* The execution thread may have polled after now was read. */
+	uint64_t last = atomic_load(&l->last_poll_ns);
+	uint64_t silent = now > last ? now - last : 0;
 	if (silent > (uint64_t)t * NS_S / 2) {
 		if (!l->deadman_silent)
 			LOG_WARN(

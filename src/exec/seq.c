@@ -237,6 +237,12 @@ static bool send(struct exec *e, struct exec_order *o)
 	struct exec_cycle *c = &e->cyc;
 	o->o.sent_ns = e->now_ns;
 	int rc = exec__journal_intent(e, o);
+	/* On the execution thread, stamp the send after the journal write (its
+	 * cost is part of decision to order) with a fresh reading: now_ns is
+	 * when this poll began, often before the opportunity was detected.
+	 * A replay keeps the poll's time, its clock. */
+	if (e->thread_clock)
+		o->o.sent_ns = e->thread_clock->mono_ns(e->thread_clock->ctx);
 	if (rc == 0)
 		rc = e->venue->ops->place(e->venue->ctx, &o->o);
 	if (rc == 0) {
