@@ -167,6 +167,9 @@ int app__md_start(struct app_md *m);
 /* Asks the md loop to stop and, when app__md_start started it, joins the
  * thread. Any thread but the md thread. */
 void app__md_stop(struct app_md *m);
+/* The feed session (its status, books, decoder): md thread only, or
+ * before the thread starts. Borrowed until app__md_free. */
+const struct kr_ws_feed *app__md_feed(const struct app_md *m);
 /* The last published counters. Any thread; never blocks the md thread. */
 void app__md_read(const struct app_md *m, struct app_md_health *out);
 /* Appends "feed":{...} to /health from app__md_read (web thread). */

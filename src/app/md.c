@@ -265,6 +265,11 @@ void app__md_stop(struct app_md *m)
 	}
 }
 
+const struct kr_ws_feed *app__md_feed(const struct app_md *m)
+{
+	return m->feed;
+}
+
 void app__md_health_json(const struct app_md *m, struct web_buf *out)
 {
 	struct app_md_health h;

@@ -102,9 +102,7 @@ struct app_pipeline {
 	struct app_pending pend; /* staging copy for the pending ring */
 	struct hist hot;
 	uint64_t hot_pub_ns;
-	const struct kr_ws_feed *feed; /* from on_books; borrowed */
-	uint64_t status_ns;	       /* trigger of the last status read */
-	bool exchange_online;
+	bool exchange_online; /* the status channel's last word (on_frame) */
 
 	/* md -> exec, once: the universe the sequencer and the paper venue get. */
 	struct arb_pair *uni; /* ARB_MAX_PAIRS */

@@ -55,12 +55,18 @@ static int64_t rec_ts(struct app_pipeline *p)
 	return now;
 }
 
+static void rec_opp_at(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
+		       const char *reason, int64_t ts)
+{
+	struct store_rec r;
+	replay_rec_opportunity(o, ts, p->smode, v, reason, &r);
+	enqueue(p, &r);
+}
+
 static void rec_opp(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
 		    const char *reason)
 {
-	struct store_rec r;
-	replay_rec_opportunity(o, rec_ts(p), p->smode, v, reason, &r);
-	enqueue(p, &r);
+	rec_opp_at(p, o, v, reason, rec_ts(p));
 }
 
 /* ---- balances from the exec thread ---- */
@@ -98,7 +104,9 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 	struct risk_verdict rv;
 
 	atomic_fetch_add_explicit(&p->n_opps, 1, memory_order_relaxed);
-	rec_opp(p, o, STORE_VERDICT_DETECTED, NULL);
+	/* Rows are written after the decision (the accepted one after the
+	 * submit, off the path to the order); their ts are taken now. */
+	int64_t ts_detected = rec_ts(p);
 	for (unsigned i = 0; i < o->n_legs && i < ARB_MAX_LEGS; i++) {
 		const struct arb_leg *l = &o->legs[i];
 		const struct arb_pair *ap = &p->pairs[l->pair];
@@ -114,14 +122,6 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 		    .balance_in = balance_of(&p->bal_md, l->asset_in),
 		};
 	}
-	/* The status channel's last word, from the feed itself (md thread);
-	 * once per book event, whatever the number of opportunities. */
-	if (o->trigger_ns != p->status_ns && p->feed) {
-		struct kr_ws_feed_stats fs;
-		kr_ws_feed_stats(p->feed, o->trigger_ns, UINT64_MAX, &fs);
-		p->exchange_online = fs.system == KR_SYSTEM_ONLINE;
-		p->status_ns = o->trigger_ns;
-	}
 	struct risk_input in = {.opp = o,
 				.legs = legs,
 				.exchange_online = p->exchange_online,
@@ -131,12 +131,14 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
 		char why[STORE_REASON_LEN];
 		snprintf(why, sizeof why, "%.20s: %.100s", risk_reason_str(rv.reason), rv.text);
+		rec_opp_at(p, o, STORE_VERDICT_DETECTED, NULL, ts_detected);
 		rec_opp(p, o, STORE_VERDICT_REJECTED, why);
 		return;
 	}
 	struct exec *e = atomic_load_explicit(&p->exec, memory_order_acquire);
 	if (!e) {
 		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
+		rec_opp_at(p, o, STORE_VERDICT_DETECTED, NULL, ts_detected);
 		rec_opp(p, o, STORE_VERDICT_REJECTED,
 			"execution not ready: the journal is not reconciled yet");
 		return;
@@ -146,19 +148,20 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 	 * rate limit nor the exposure. */
 	if (atomic_load_explicit(&p->inflight, memory_order_acquire) > 0) {
 		atomic_fetch_add_explicit(&p->n_busy, 1, memory_order_relaxed);
+		rec_opp_at(p, o, STORE_VERDICT_DETECTED, NULL, ts_detected);
 		rec_opp(p, o, STORE_VERDICT_MISSED, "busy: another cycle was executing");
 		return;
 	}
 	risk_admit(p->risk, o, o->trigger_ns);
-	/* The accepted row goes first, so whatever the exec thread writes
-	 * about this opportunity sorts after it. */
-	rec_opp(p, o, STORE_VERDICT_ACCEPTED, NULL);
+	/* The accepted row's ts goes with the copy, so whatever the exec
+	 * thread writes about this opportunity sorts after it. */
 	p->pend.opp = *o;
-	p->pend.rec_ns = p->last_rec_ns;
+	p->pend.rec_ns = rec_ts(p);
 	if (ring_spsc_push(p->pending, &p->pend) != 0 || exec_submit(e, o) != 0) {
 		/* A pending copy left behind is skipped by the exec thread. */
 		risk_release(p->risk, o->size_home);
 		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
+		rec_opp_at(p, o, STORE_VERDICT_DETECTED, NULL, ts_detected);
 		rec_opp(p, o, STORE_VERDICT_REJECTED, "execution queue full");
 		return;
 	}
@@ -173,6 +176,21 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 			/* EAGAIN: the counter is already non-zero, it is awake. */
 		}
 	}
+	rec_opp_at(p, o, STORE_VERDICT_DETECTED, NULL, ts_detected);
+	rec_opp_at(p, o, STORE_VERDICT_ACCEPTED, NULL, p->pend.rec_ns);
+}
+
+/* Every frame: the status channel's frames ({"channel":"status",...},
+ * rare) refresh what risk is told about the exchange; the feed has already
+ * applied the frame. The check is a look at the first bytes. */
+static void on_frame(void *ctx, const char *frame, size_t len, uint64_t recv_ns, int rc)
+{
+	struct app_pipeline *p = ctx;
+	if (rc != 0 || len < 24 || !memmem(frame, 24, "\"status\"", 8))
+		return;
+	struct kr_ws_feed_stats fs;
+	kr_ws_feed_stats(app__md_feed(p->md), recv_ns, UINT64_MAX, &fs);
+	p->exchange_online = fs.system == KR_SYSTEM_ONLINE;
 }
 
 /* The hot path: after every change of a book. */
@@ -200,7 +218,6 @@ static void on_books(void *ctx, const struct kr_ws_feed *f)
 	struct err_info info = {0};
 	const struct kr_decoder *d = kr_ws_feed_decoder(f);
 	p->dec = d;
-	p->feed = f;
 	int n = app__arb_pairs_from_kraken(d, p->pairs, ARB_MAX_PAIRS, NULL, &info);
 	if (n < 0) {
 		LOG_ERROR("app", "cannot build the universe", "err=\"%s\"", info.msg);
@@ -294,8 +311,12 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 		goto fail;
 	}
 	arb_set_callback(p->arb, on_opp, p);
-	struct app_md_opts mo = {
-	    .on_book = on_book, .on_book_ctx = p, .on_books = on_books, .on_books_ctx = p};
+	struct app_md_opts mo = {.on_book = on_book,
+				 .on_book_ctx = p,
+				 .on_books = on_books,
+				 .on_books_ctx = p,
+				 .tap = on_frame,
+				 .tap_ctx = p};
 	p->md = app__md_new(cfg, &mo);
 	if (!p->md)
 		goto fail;

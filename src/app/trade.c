@@ -40,9 +40,11 @@
 #define RECONCILE_NS (2000ull * 1000000ull)
 /* Busy-poll this long after the last thing done: legs follow reports and
  * opportunities come in bursts, and a sleeping thread takes tens of
- * microseconds to wake. Then sleep in poll() for at most SLEEP_MS. */
-#define SPIN_NS	 (50ull * 1000000ull)
-#define SLEEP_MS 1
+ * microseconds to wake. Then sleep in poll() for at most SLEEP_MS, unless
+ * EXEC_BUSY_POLL (never sleep: a core of its own). */
+#define SPIN_NS	    (50ull * 1000000ull)
+#define SLEEP_MS    1
+#define AUDIT_DEFER 16
 
 /* The venue as the sequencer sees it: every op forwarded, with place()
  * stamped against the decision it follows (the opportunity's detect_ns for
@@ -75,6 +77,10 @@ struct app_trade {
 	bool any_fill;
 	char why[VENUE_REASON_MAX];
 	int64_t last_rec_ns;
+	/* Audit events of the current exec_poll turn, written to the store
+	 * after the turn: building a record is not on the way to the order. */
+	unsigned n_aud;
+	struct store_rec aud[AUDIT_DEFER];
 };
 
 /* ---- records ---- */
@@ -207,7 +213,16 @@ static void on_audit(void *ctx, const char *action, const char *detail)
 	struct app_pipeline *p = ctx;
 	struct app_trade *t = p->trade;
 	char id[32];
-	app__audit(p->store, p->cfg->trading_mode, "exec", action, detail);
+	if (t->n_aud < AUDIT_DEFER) {
+		struct store_audit *a = &t->aud[t->n_aud++].u.audit;
+		a->ts_ns = clock_wall_ns();
+		a->mode = p->smode;
+		snprintf(a->actor, sizeof a->actor, "exec");
+		snprintf(a->action, sizeof a->action, "%s", action);
+		snprintf(a->detail, sizeof a->detail, "%s", detail ? detail : "");
+	} else {
+		app__audit(p->store, p->cfg->trading_mode, "exec", action, detail);
+	}
 	if (strcmp(action, "cycle_accepted") == 0 || strcmp(action, "cycle_rejected") == 0) {
 		struct app_pending o;
 		detail_str(detail, "opp_id", id, sizeof id);
@@ -237,6 +252,14 @@ static void on_audit(void *ctx, const char *action, const char *detail)
 		/* The cycle's last trade record may follow: closed after the turn. */
 		t->done = true;
 	}
+}
+
+static void flush_audit(struct app_pipeline *p)
+{
+	struct app_trade *t = p->trade;
+	for (unsigned i = 0; i < t->n_aud; i++)
+		enqueue(p, &t->aud[i]);
+	t->n_aud = 0;
 }
 
 static void publish_balances(struct app_pipeline *p, const struct venue_balance *b, size_t n)
@@ -485,6 +508,7 @@ static int start_trading(struct app_pipeline *p)
 		/* Poll the venue meanwhile: a live venue connects and answers
 		 * through it. */
 		int rc = exec_reconcile(t->e, clock_wall_ns(), &info);
+		flush_audit(p);
 		if (rc == 0)
 			break;
 		if (rc != ERR_UNKNOWN) {
@@ -520,6 +544,7 @@ static void *trade_main(void *arg)
 	while (!stopping(p)) {
 		uint64_t now = clock_mono_ns();
 		int n = exec_poll(t->e, now, clock_wall_ns());
+		flush_audit(p);
 		if (t->in_flight && t->done)
 			finish_cycle(p);
 		if (now - last_pub >= PUBLISH_NS) {
@@ -535,7 +560,7 @@ static void *trade_main(void *arg)
 			last_work = now;
 			continue;
 		}
-		if (now - last_work < SPIN_NS)
+		if (now - last_work < SPIN_NS || p->cfg->arb.busy_poll)
 			continue;
 		atomic_store_explicit(&p->exec_sleeping, true, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -548,6 +573,7 @@ static void *trade_main(void *arg)
 		}
 		atomic_store_explicit(&p->exec_sleeping, false, memory_order_relaxed);
 	}
+	flush_audit(p);
 	/* The balances as the run leaves them, for the record. */
 	balances_now(p, true);
 	hist_publish(&p->d2o_pub, &t->d2o);
@@ -561,6 +587,8 @@ int app__trade_start(struct app_pipeline *p)
 		return -ENOMEM;
 	hist_init(&p->trade->d2o);
 	hist_init(&p->trade->first);
+	for (unsigned i = 0; i < AUDIT_DEFER; i++)
+		p->trade->aud[i].type = STORE_REC_AUDIT;
 	atomic_store(&p->stop, false);
 	int rc = pthread_create(&p->thread, NULL, trade_main, p);
 	if (rc != 0)

@@ -448,6 +448,12 @@ const struct config_key config__keys[] = {
      AT(arb.journal_fsync),
      .help = "fdatasync each order intent before sending it (false: survives a process "
 	     "crash, not a power loss)"},
+    {.name = "EXEC_BUSY_POLL",
+     .type = CONFIG_T_BOOL,
+     .def = "false",
+     AT(arb.busy_poll),
+     .help = "the execution thread never sleeps (a core of its own, lowest latency); "
+	     "false: it sleeps after 50 ms idle and wakes on the next opportunity"},
     {.name = "RISK_MAX_EXPOSURE",
      .type = CONFIG_T_DOUBLE,
      .def = "500",

@@ -116,6 +116,7 @@ struct arb_cfg {
 	char exec_mode[16];	      /* ARB_EXEC_MODE: sequential|inventory */
 	uint32_t paper_latency_ms;    /* ARB_PAPER_LATENCY_MS */
 	bool journal_fsync;	      /* EXEC_JOURNAL_FSYNC: order intents synced to disk */
+	bool busy_poll;		      /* EXEC_BUSY_POLL: the execution thread never sleeps */
 };
 
 struct risk_cfg {
