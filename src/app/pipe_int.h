@@ -109,7 +109,8 @@ struct app_pipeline {
 	_Atomic uint32_t uni_n;
 	struct app_books_pub *bpub;
 	struct ring_spsc *pending;
-	struct exec *_Atomic exec; /* set by the exec thread once reconciled */
+	struct exec *_Atomic exec;     /* set by the exec thread once reconciled */
+	const char *_Atomic not_ready; /* why exec is NULL (static text) */
 	/* The exec thread spins while busy and for a while after; then it
 	 * sleeps in poll() on wake_fd (an eventfd) with exec_sleeping set, and
 	 * the md thread writes wake_fd after a submit only while it is set. */

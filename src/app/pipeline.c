@@ -140,7 +140,7 @@ static void on_opp(void *ctx, const struct arb_opp *o)
 		atomic_fetch_add_explicit(&p->n_rejected, 1, memory_order_relaxed);
 		rec_opp_at(p, o, STORE_VERDICT_DETECTED, NULL, ts_detected);
 		rec_opp(p, o, STORE_VERDICT_REJECTED,
-			"execution not ready: the journal is not reconciled yet");
+			atomic_load_explicit(&p->not_ready, memory_order_relaxed));
 		return;
 	}
 	/* Sequential execution runs one cycle at a time: while one is in
@@ -285,6 +285,8 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 	p->store = store;
 	p->opts = *opts;
 	p->wake_fd = -1;
+	atomic_init(&p->not_ready, "execution not ready: waiting for the universe and the journal "
+				   "reconcile");
 	p->smode = cfg->trading_mode == TRADING_LIVE ? STORE_MODE_LIVE : STORE_MODE_PAPER;
 	hist_init(&p->hot);
 	hist_pub_init(&p->hot_pub);

@@ -481,6 +481,7 @@ static int start_trading(struct app_pipeline *p)
 			  config_mode_name(p->cfg->trading_mode), info.msg);
 		app__audit(p->store, p->cfg->trading_mode, "system", "alert",
 			   "{\"what\":\"venue not created: trading is off\"}");
+		atomic_store(&p->not_ready, "execution off: the venue could not be created (log)");
 		return ERR_INVALID;
 	}
 	struct exec_cfg ec;
@@ -502,6 +503,8 @@ static int start_trading(struct app_pipeline *p)
 	if (!t->e) {
 		LOG_ERROR("exec", "cannot create the sequencer; trading is off", "err=\"%s\"",
 			  info.msg);
+		atomic_store(&p->not_ready,
+			     "execution off: the sequencer could not be created (log)");
 		return ERR_INVALID;
 	}
 	for (;;) {
@@ -514,9 +517,13 @@ static int start_trading(struct app_pipeline *p)
 		if (rc != ERR_UNKNOWN) {
 			LOG_ERROR("exec", "journal reconcile failed; trading is off",
 				  "journal=%s err=\"%s\"", jpath, info.msg);
+			atomic_store(&p->not_ready,
+				     "execution off: the journal reconcile failed (log)");
 			return rc;
 		}
 		LOG_WARN("exec", "journal not reconciled yet; retrying", "err=\"%s\"", info.msg);
+		atomic_store(&p->not_ready, "execution not ready: the venue cannot tell yet what "
+					    "became of a journaled order; retrying");
 		uint64_t until = clock_mono_ns() + RECONCILE_NS;
 		while (!stopping(p) && clock_mono_ns() < until)
 			nap(50 * 1000000L);
