@@ -354,7 +354,7 @@ static void pipeline_snapshot(void *ctx, struct web_snapshot *out)
 	app__seq_read(&p->bal_seq, p->bal_w, &bs, APP_BAL_WORDS);
 	for (uint64_t i = 0; i < bs.n && out->n_balances < WEB_MAX_BALANCES; i++) {
 		struct web_balance *wb = &out->balances[out->n_balances++];
-		snprintf(wb->asset, sizeof wb->asset, "%s", bs.b[i].asset);
+		snprintf(wb->asset, sizeof wb->asset, "%.15s", bs.b[i].asset);
 		wb->amount = fx_to_double(bs.b[i].amount, bs.b[i].scale);
 		wb->value_home = strcmp(wb->asset, out->home_asset) == 0 ? wb->amount : NAN;
 	}
