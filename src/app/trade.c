@@ -277,7 +277,9 @@ static void portfolio_rows(struct app_pipeline *p, const struct venue_balance *b
 	int64_t now = clock_wall_ns();
 	for (size_t i = 0; i < n; i++) {
 		struct store_rec r;
-		replay_rec_portfolio(&b[i], home, now, p->smode, &r);
+		double px = replay_price_in_home(p->uni, atomic_load(&p->uni_n),
+						 app__books_pub_levels, p->bpub, b[i].asset, home);
+		replay_rec_portfolio(&b[i], home, px, now, p->smode, &r);
 		enqueue(p, &r);
 	}
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/fixed.h"
 #include "replay/replay.h"
 
 /* Profit and fees are estimates in double; stored to 10^-10 of the home
@@ -124,8 +125,8 @@ void replay_rec_trade(const struct exec_trade *t, enum store_mode mode, struct s
 		copy(r->reason, sizeof r->reason, t->reason);
 }
 
-void replay_rec_portfolio(const struct venue_balance *b, const char *home, int64_t wall_ns,
-			  enum store_mode mode, struct store_rec *out)
+void replay_rec_portfolio(const struct venue_balance *b, const char *home, double price_home,
+			  int64_t wall_ns, enum store_mode mode, struct store_rec *out)
 {
 	memset(out, 0, sizeof *out);
 	out->type = STORE_REC_PORTFOLIO;
@@ -135,5 +136,38 @@ void replay_rec_portfolio(const struct venue_balance *b, const char *home, int64
 	copy(r->asset, sizeof r->asset, b->asset);
 	copy(r->home_asset, sizeof r->home_asset, home);
 	r->balance = store_amt(b->amount, b->scale);
-	r->value_home = strcmp(b->asset, home) == 0 ? r->balance : STORE_AMOUNT_NULL;
+	if (strcmp(b->asset, home) == 0)
+		r->value_home = r->balance;
+	else
+		r->value_home = amt_d(fx_to_double(b->amount, b->scale) * price_home);
+}
+
+static double best(const struct arb_pair *p, uint32_t id, enum venue_side side,
+		   exec_levels_fn levels, void *ctx)
+{
+	struct book_level l[1];
+	size_t n = 0;
+	if (levels(ctx, id, side, l, 1, &n) != 0 || n == 0)
+		return NAN;
+	return fx_to_double(l[0].price, p->price_scale);
+}
+
+double replay_price_in_home(const struct arb_pair *pairs, uint32_t n, exec_levels_fn levels,
+			    void *levels_ctx, const char *asset, const char *home)
+{
+	if (strcmp(asset, home) == 0)
+		return 1.0;
+	if (!levels)
+		return NAN;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct arb_pair *p = &pairs[i];
+		/* A sell takes the bids; a buy takes the asks. */
+		if (strcmp(p->base, asset) == 0 && strcmp(p->quote, home) == 0)
+			return best(p, i, VENUE_SELL, levels, levels_ctx);
+		if (strcmp(p->base, home) == 0 && strcmp(p->quote, asset) == 0) {
+			double ask = best(p, i, VENUE_BUY, levels, levels_ctx);
+			return ask > 0 ? 1.0 / ask : NAN;
+		}
+	}
+	return NAN;
 }

@@ -35,10 +35,19 @@ void replay_rec_opportunity(const struct arb_opp *o, int64_t wall_ns, enum store
 			    enum store_verdict verdict, const char *reason, struct store_rec *out);
 /* A final order state as a trades row. Any thread. */
 void replay_rec_trade(const struct exec_trade *t, enum store_mode mode, struct store_rec *out);
-/* One balance as a portfolio_snapshots row (valued only when it is the home
- * asset itself). Any thread. */
-void replay_rec_portfolio(const struct venue_balance *b, const char *home, int64_t wall_ns,
-			  enum store_mode mode, struct store_rec *out);
+/* One balance as a portfolio_snapshots row, valued in home at price_home
+ * (home units per unit of the asset; NaN when unknown: value NULL). Any
+ * thread. */
+void replay_rec_portfolio(const struct venue_balance *b, const char *home, double price_home,
+			  int64_t wall_ns, enum store_mode mode, struct store_rec *out);
+
+/* What one unit of asset is worth in home, from the books as levels gives
+ * them: the best bid of asset/home (what selling it would fetch), or one over
+ * the best ask of home/asset; 1 for home itself; NaN when no pair of the
+ * universe (pairs[0..n)) links the two directly or its book is empty. The
+ * thread that may call levels. */
+double replay_price_in_home(const struct arb_pair *pairs, uint32_t n, exec_levels_fn levels,
+			    void *levels_ctx, const char *asset, const char *home);
 
 /* A Kraken pair (instrument table) as the detector's record: scales,
  * increments and minimums copied, tradable when online, fee unknown

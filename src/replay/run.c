@@ -190,7 +190,8 @@ static void on_portfolio(void *ctx, const struct venue_balance *b, size_t n, con
 	struct replay *r = ctx;
 	for (size_t i = 0; i < n && r->store; i++) {
 		struct store_rec rec;
-		replay_rec_portfolio(&b[i], home, (int64_t)r->now, STORE_MODE_BACKTEST, &rec);
+		double px = replay_price_in_home(r->pairs, r->npairs, levels, r, b[i].asset, home);
+		replay_rec_portfolio(&b[i], home, px, (int64_t)r->now, STORE_MODE_BACKTEST, &rec);
 		enqueue(r, &rec);
 	}
 }

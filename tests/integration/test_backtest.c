@@ -216,6 +216,15 @@ static void database_rows(void **state)
 	assert_int_equal(
 	    db_i64(db, "SELECT count(*) FROM trades WHERE realised_profit = 1.7030997"), 1);
 
+	/* Portfolio rows value every asset in the home asset: the BTC dust at
+	 * the best bid then, 0.0000000001 BTC x 49499.9 = 0.0000049500 USD. */
+	assert_int_equal(db_i64(db, "SELECT count(*) FROM portfolio_snapshots WHERE asset = 'BTC' "
+				    "AND value_home = 0.00000495"),
+			 1);
+	assert_int_equal(db_i64(db, "SELECT count(*) FROM portfolio_snapshots WHERE asset = 'USD' "
+				    "AND value_home = balance"),
+			 1);
+
 	/* `arbitrade metrics` reads the backtest's database. */
 	struct h_proc p;
 	char *m[] = {ARBITRADE_BIN, "metrics", "--db", db, "--json", NULL};
