@@ -241,9 +241,18 @@ static void fill(struct paper *p, struct paper_slot *s, uint64_t now_ns)
 		int64_t px = (int64_t)(adj / 1000000);
 		if (o->side == VENUE_BUY && adj % 1000000 != 0)
 			px++;
-		if (o->type == VENUE_LIMIT &&
-		    (o->side == VENUE_BUY ? px > o->limit_price : px < o->limit_price))
-			break;
+		if (o->type == VENUE_LIMIT) {
+			bool buy = o->side == VENUE_BUY;
+			if (buy ? p->lv[i].price > o->limit_price : p->lv[i].price < o->limit_price)
+				break;
+			/* Slippage moves a fill toward the limit, never past it: an
+			 * IOC limit order cannot fill worse than its limit, and the
+			 * sequencer sets the limit at the same tolerance, rounded
+			 * the safe way, so without this cap an order at the worst
+			 * level the detector walked would never fill. */
+			if (buy ? px > o->limit_price : px < o->limit_price)
+				px = o->limit_price;
+		}
 		int64_t take = o->qty - filled < p->lv[i].qty ? o->qty - filled : p->lv[i].qty;
 		filled += take;
 		cost_pq += (__int128)take * px;

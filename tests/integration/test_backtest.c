@@ -157,6 +157,36 @@ static void hand_computed_hit(void **state)
 	has(r, "\"hit_rate\":1.0000000000");
 }
 
+/* With slippage the legs fill at their limits (the detector's price moved by
+ * the tolerance), which the 1% window still pays for. */
+static void slippage_still_fills(void **state)
+{
+	(void)state;
+	struct h_proc p;
+	char ev[700], rp[700];
+	snprintf(ev, sizeof ev, "%s/seed.jsonl", dir);
+	snprintf(rp, sizeof rp, "%s/slip.json", dir);
+	char *argv[] = {ARBITRADE_BIN,
+			"backtest",
+			"--events",
+			ev,
+			"--starting-balances",
+			"USD=1000",
+			"--taker-fee-bps",
+			"10",
+			"--slippage-bps",
+			"5",
+			"--latency-ms",
+			"0",
+			"--report",
+			rp,
+			NULL};
+	assert_int_equal(run(&p, argv), 0);
+	char *r = read_text("slip.json");
+	has(r, "\"executed_cycles\":1,");
+	has(r, "\"legs\":3,");
+}
+
 static void latency_makes_a_miss(void **state)
 {
 	(void)state;
@@ -380,9 +410,13 @@ static void asset_pairs_instruments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(hand_computed_hit),       cmocka_unit_test(latency_makes_a_miss),
-	    cmocka_unit_test(deterministic),	       cmocka_unit_test(database_rows),
-	    cmocka_unit_test(recording_format),	       cmocka_unit_test(bad_input),
+	    cmocka_unit_test(hand_computed_hit),
+	    cmocka_unit_test(slippage_still_fills),
+	    cmocka_unit_test(latency_makes_a_miss),
+	    cmocka_unit_test(deterministic),
+	    cmocka_unit_test(database_rows),
+	    cmocka_unit_test(recording_format),
+	    cmocka_unit_test(bad_input),
 	    cmocka_unit_test(asset_pairs_instruments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -108,7 +108,10 @@ static void test_slippage_and_market_sell(void **state)
 	(void)state;
 	struct pw w;
 	pw_init(&w, 10, 0, "USD=1000,BTC=0.1");
-	/* 10 bps: the 50000.0 ask fills at 50050.0, above a 50040.0 limit. */
+	/* 10 bps: the 50000.0 ask would fill at 50050.0. A 50040.0 limit caps
+	 * the slippage: it fills at its limit, never past it. A 49990.0 limit,
+	 * below the ask itself, fills nothing. A 50050.0 limit takes the whole
+	 * slippage. */
 	struct venue_order o = order("s1", VENUE_BUY, VENUE_LIMIT, 500400, 100000);
 	assert_int_equal(w.v.ops->place(w.v.ctx, &o), 0);
 	o = order("s2", VENUE_BUY, VENUE_LIMIT, 500500, 100000);
@@ -117,11 +120,15 @@ static void test_slippage_and_market_sell(void **state)
 	 * -> 49940.0 (down), 0.001 @ 49980.0 * 0.999 = 49930.02 -> 49930.0. */
 	o = order("s3", VENUE_SELL, VENUE_MARKET, 0, 200000);
 	assert_int_equal(w.v.ops->place(w.v.ctx, &o), 0);
-	assert_int_equal(poll_at(&w, T0), 3);
-	assert_int_equal(w.got[0].status, VENUE_ST_CANCELED);
-	assert_int_equal(w.got[0].filled_qty, 0);
+	o = order("s4", VENUE_BUY, VENUE_LIMIT, 499900, 100000);
+	assert_int_equal(w.v.ops->place(w.v.ctx, &o), 0);
+	assert_int_equal(poll_at(&w, T0), 4);
+	assert_int_equal(w.got[0].status, VENUE_ST_FILLED);
+	assert_int_equal(w.got[0].avg_price, 500400);
 	assert_int_equal(w.got[1].status, VENUE_ST_FILLED);
 	assert_int_equal(w.got[1].avg_price, 500500);
+	assert_int_equal(w.got[3].status, VENUE_ST_CANCELED);
+	assert_int_equal(w.got[3].filled_qty, 0);
 	assert_int_equal(w.got[2].status, VENUE_ST_FILLED);
 	/* cost 49.940 + 49.930 = 99.870 USD; avg 49935.0; fee ceil(0.259662) */
 	assert_int_equal(w.got[2].cost, 99870000000ll);
