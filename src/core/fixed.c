@@ -4,7 +4,7 @@
 
 #include "core/err.h"
 
-static const uint64_t pow10_u64[20] = {
+const uint64_t fx_pow10_u64[20] = {
     1ULL,
     10ULL,
     100ULL,
@@ -32,7 +32,7 @@ int64_t fx_pow10(int n)
 	assert(n >= 0 && n <= 18);
 	if (n < 0 || n > 18)
 		return 0;
-	return (int64_t)pow10_u64[n];
+	return (int64_t)fx_pow10_u64[n];
 }
 
 static inline unsigned digit(char c)
@@ -86,7 +86,7 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out)
 				zeros++;
 			} else {
 				if (zeros > 18 ||
-				    __builtin_mul_overflow(sig, pow10_u64[zeros + 1], &sig) ||
+				    __builtin_mul_overflow(sig, fx_pow10_u64[zeros + 1], &sig) ||
 				    __builtin_add_overflow(sig, (uint64_t)d, &sig))
 					return ERR_RANGE;
 				zeros = 0;
@@ -106,7 +106,7 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out)
 				zeros = 0;
 			} else {
 				if (zeros > 18 ||
-				    __builtin_mul_overflow(sig, pow10_u64[zeros + 1], &sig) ||
+				    __builtin_mul_overflow(sig, fx_pow10_u64[zeros + 1], &sig) ||
 				    __builtin_add_overflow(sig, (uint64_t)d, &sig))
 					return ERR_RANGE;
 				zeros = 0;
@@ -149,7 +149,7 @@ int fx_parse(const char *s, size_t len, int scale, int64_t *out)
 	pw = scale + zeros - frac + exp;
 	if (pw < 0 || pw > 18)
 		return ERR_RANGE;
-	if (__builtin_mul_overflow(sig, pow10_u64[pw], &sig) || sig > (uint64_t)INT64_MAX)
+	if (__builtin_mul_overflow(sig, fx_pow10_u64[pw], &sig) || sig > (uint64_t)INT64_MAX)
 		return ERR_RANGE;
 	*out = neg ? -(int64_t)sig : (int64_t)sig;
 	return 0;
@@ -182,8 +182,8 @@ int fx_format(int64_t v, int scale, char *buf, size_t cap)
 	if (scale < 0 || scale > FX_MAX_SCALE)
 		return ERR_INVALID;
 	if (scale > 0) {
-		uint64_t ip = u / pow10_u64[scale];
-		uint64_t fp = u % pow10_u64[scale];
+		uint64_t ip = u / fx_pow10_u64[scale];
+		uint64_t fp = u % fx_pow10_u64[scale];
 		for (int i = 0; i < scale; i++) {
 			*--q = (char)('0' + fp % 10);
 			fp /= 10;
@@ -223,12 +223,12 @@ int fx_rescale(int64_t v, int from_scale, int to_scale, int64_t *out)
 	if (from_scale < 0 || from_scale > FX_MAX_SCALE || to_scale < 0 || to_scale > FX_MAX_SCALE)
 		return ERR_INVALID;
 	if (to_scale >= from_scale) {
-		if (__builtin_mul_overflow(v, (int64_t)pow10_u64[to_scale - from_scale], out))
+		if (__builtin_mul_overflow(v, (int64_t)fx_pow10_u64[to_scale - from_scale], out))
 			return ERR_RANGE;
 		return 0;
 	}
 	/* C division truncates toward zero. */
-	*out = v / (int64_t)pow10_u64[from_scale - to_scale];
+	*out = v / (int64_t)fx_pow10_u64[from_scale - to_scale];
 	return 0;
 }
 
@@ -236,7 +236,7 @@ double fx_to_double(int64_t v, int scale)
 {
 	if (scale < 0 || scale > FX_MAX_SCALE)
 		return 0.0;
-	int64_t p = (int64_t)pow10_u64[scale];
+	int64_t p = (int64_t)fx_pow10_u64[scale];
 	/* Below 2^53 both operands are exact, so one division is correctly
 	 * rounded: 452852 at scale 1 gives exactly the double 45285.2. Above it,
 	 * split whole and fractional parts so (double)v's rounding does not

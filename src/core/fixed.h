@@ -30,6 +30,10 @@ int fx_format(int64_t v, int scale, char *buf, size_t cap);
  * ERR_RANGE if cap is too small; cap >= 21 always suffices. */
 int fx_token(int64_t v, char *buf, size_t cap);
 
+/* 10^0 .. 10^19, for fx_pow10 and for callers that index it directly on a
+ * hot path. */
+extern const uint64_t fx_pow10_u64[20];
+
 /* 10^n for 0 <= n <= 18. */
 int64_t fx_pow10(int n);
 

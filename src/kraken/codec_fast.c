@@ -81,26 +81,6 @@ static inline bool num(struct cur *c, const char **s, size_t *n)
 	return true;
 }
 
-static const int64_t pow10_i64[19] = {1,
-				      10,
-				      100,
-				      1000,
-				      10000,
-				      100000,
-				      1000000,
-				      10000000,
-				      100000000,
-				      1000000000,
-				      10000000000,
-				      100000000000,
-				      1000000000000,
-				      10000000000000,
-				      100000000000000,
-				      1000000000000000,
-				      10000000000000000,
-				      100000000000000000,
-				      1000000000000000000};
-
 /* A decimal at scale. The common form, digits with at most scale decimals
  * and at most 18 digits in all, is computed here; for it fx_parse would give
  * the same value. Every other text (sign, exponent, leading zero, more
@@ -132,8 +112,7 @@ static inline bool decimal(struct cur *c, int scale, int64_t *out)
 		if (p < c->end && *p != 'e' && *p != 'E' && *p != '.' && (*p < '0' || *p > '9') &&
 		    (nf > 0 || p[-1] != '.') && nf <= scale && nd + scale <= 18) {
 			/* nd + scale <= 18 digits: below 10^18. */
-			*out = (int64_t)(ip * (uint64_t)pow10_i64[scale] +
-					 fp * (uint64_t)pow10_i64[scale - nf]);
+			*out = (int64_t)(ip * fx_pow10_u64[scale] + fp * fx_pow10_u64[scale - nf]);
 			c->p = p;
 			return true;
 		}

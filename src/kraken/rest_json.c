@@ -38,10 +38,10 @@ int kr__js_parse(const char *text, size_t len, jsmntok_t **out)
 
 int kr__js_skip(const struct kr__js *j, int i)
 {
-	int todo = 1;
+	int unclosed = 1;
 
-	while (todo > 0 && i < j->n) {
-		todo += j->t[i].size - 1;
+	while (unclosed > 0 && i < j->n) {
+		unclosed += j->t[i].size - 1;
 		i++;
 	}
 	return i;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/fixed.h"
+
 #include "core/log.h"
 #include "store/store_int.h"
 
@@ -139,26 +141,6 @@ static void w_ts(duckdb_vector v, idx_t row, int64_t ns)
 	((duckdb_timestamp *)duckdb_vector_get_data(v))[row].micros = us;
 }
 
-static const int64_t pow10_tab[19] = {1,
-				      10,
-				      100,
-				      1000,
-				      10000,
-				      100000,
-				      1000000,
-				      10000000,
-				      100000000,
-				      1000000000,
-				      10000000000,
-				      100000000000,
-				      1000000000000,
-				      10000000000000,
-				      100000000000000,
-				      1000000000000000,
-				      10000000000000000,
-				      100000000000000000,
-				      1000000000000000000};
-
 static void w_dec(struct store *s, duckdb_vector v, idx_t row, struct store_amount a)
 {
 	__int128 x;
@@ -169,7 +151,7 @@ static void w_dec(struct store *s, duckdb_vector v, idx_t row, struct store_amou
 		return;
 	}
 	/* |units| < 2^63 and 10^18 < 2^60, so the product fits in 124 bits. */
-	x = (__int128)a.units * pow10_tab[18 - a.scale];
+	x = (__int128)a.units * (int64_t)fx_pow10_u64[18 - a.scale];
 	((duckdb_hugeint *)duckdb_vector_get_data(v))[row] = (duckdb_hugeint){
 	    .lower = (uint64_t)(unsigned __int128)x,
 	    .upper = (int64_t)(x >> 64),
