@@ -422,12 +422,7 @@ static int one(struct burst *b, struct kr_decoder *d, struct arb *a, struct kr_e
 	if (rc != 0 || ev->kind != KR_EV_BOOK || be->pair_id >= b->n)
 		return rc ? rc : err_set(info, ERR_PARSE, "generated frame is not a book message");
 	u = &b->p[be->pair_id];
-	book_begin(u->book, be->snapshot);
-	for (uint32_t i = 0; i < be->n_bids; i++)
-		book_set_bid(u->book, be->bids[i].price, be->bids[i].qty);
-	for (uint32_t i = 0; i < be->n_asks; i++)
-		book_set_ask(u->book, be->asks[i].price, be->asks[i].qty);
-	rc = book_end(u->book, be->checksum, t0);
+	rc = kr_book_apply(u->book, be, t0);
 	t2 = clock_mono_ns();
 	a2 = alloc_count();
 	if (rc != 0)

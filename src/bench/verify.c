@@ -244,12 +244,7 @@ static void apply(struct verifier *v, const struct kr_book_event *e, uint64_t no
 		r->unverified++;
 		return;
 	}
-	book_begin(b, e->snapshot);
-	for (uint32_t i = 0; i < e->n_bids; i++)
-		book_set_bid(b, e->bids[i].price, e->bids[i].qty);
-	for (uint32_t i = 0; i < e->n_asks; i++)
-		book_set_ask(b, e->asks[i].price, e->asks[i].qty);
-	rc = book_end(b, e->checksum, now);
+	rc = kr_book_apply(b, e, now);
 	if (e->snapshot)
 		r->snapshots++;
 	else

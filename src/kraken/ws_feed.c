@@ -354,12 +354,7 @@ static void on_book(struct kr_ws_feed *f, const struct kr_book_event *be, uint64
 		return;
 	}
 	fb->st = SUB_LIVE;
-	book_begin(b, be->snapshot);
-	for (uint32_t i = 0; i < be->n_bids; i++)
-		book_set_bid(b, be->bids[i].price, be->bids[i].qty);
-	for (uint32_t i = 0; i < be->n_asks; i++)
-		book_set_ask(b, be->asks[i].price, be->asks[i].qty);
-	int rc = book_end(b, be->checksum, recv_ns);
+	int rc = kr_book_apply(b, be, recv_ns);
 	f->st.book_messages++;
 	changed(f, fb, recv_ns);
 	if (rc == 0)
