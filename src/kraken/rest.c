@@ -552,10 +552,23 @@ int kr_rest_private(struct kr_rest *c, const char *method, const char *params, b
 	if (!c->key)
 		return err_set(info, ERR_BADSTATE,
 			       "%s: no API credentials (KRAKEN_API_KEY, KRAKEN_API_SECRET)", what);
+	bool nonce_retried = false;
 	pthread_mutex_lock(&c->lock);
 	for (unsigned n = 0;; n++) {
 		rate_wait(c, cost);
 		rc = one_private(c, kind, method, params, what, out, info);
+		/* Kraken refuses a nonce before it does anything, so any call,
+		 * AddOrder too, may go again once with a fresh one: another
+		 * process on the same key (the running bot and `arbitrade
+		 * account`) can get a larger nonce in first. */
+		if (rc == ERR_AUTH && info && strstr(info->msg, "EAPI:Invalid nonce") &&
+		    !nonce_retried) {
+			nonce_retried = true;
+			c->stats.retries++;
+			LOG_WARN("kraken", "nonce refused; retrying once with a fresh one",
+				 "call=\"%s\"", what);
+			continue;
+		}
 		if (rc == ERR_RATELIMIT) {
 			/* The server's counter is ahead of our model (another client on the
 			 * key, or a lower tier): back off before anything else goes. */

@@ -438,6 +438,19 @@ static void test_replayed_nonce(void **state)
 	memset(out, 0, sizeof(out));
 	assert_int_equal(raw_post(f, n - 1, out, sizeof(out)), 200);
 	assert_non_null(strstr(out, "EAPI:Invalid nonce"));
+
+	/* The client behind the server's nonce: refused, tried once more with a
+	 * fresh nonce (still behind, an hour is far), then the error surfaces. */
+	struct err_info info = {0};
+	struct kr_rest_balances *b = calloc(1, sizeof(*b));
+	struct kr_rest_stats st;
+	client(f, "KEY1", SECRET, 0, 0, 3000);
+	assert_int_equal(kr_rest_balance(f->c, b, &info), ERR_AUTH);
+	assert_non_null(strstr(info.msg, "EAPI:Invalid nonce"));
+	kr_rest_get_stats(f->c, &st);
+	assert_int_equal(st.requests, 2);
+	assert_int_equal(st.retries, 1);
+	free(b);
 }
 
 static void test_rate_wait(void **state)
