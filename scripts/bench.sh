@@ -147,20 +147,22 @@ bench_exec_submit() {
 		cat "$BENCH_DIR/exec_submit.log" >&2
 		return 1
 	}
-	local np50 np99 jp50 jp99
+	local np50 np99 ap50 ap99 bp50 bp99 op50 op99
 	np50=$(json_num "$out" no_journal_p50_us)
 	np99=$(json_num "$out" no_journal_p99_us)
-	jp50=$(json_num "$out" journal_p50_us)
-	jp99=$(json_num "$out" journal_p99_us)
-	say "$iters cycles; the journal is fdatasync'd before every order (disk-bound)"
-	local sp50 sp99
-	sp50=$(json_num "$out" journal_nosync_p50_us)
-	sp99=$(json_num "$out" journal_nosync_p99_us)
-	say "without journal (us): p50 $np50, p99 $np99; with journal: p50 $jp50, p99 $jp99"
-	say "journal written but not synced (EXEC_JOURNAL_FSYNC=false): p50 $sp50, p99 $sp99"
+	ap50=$(json_num "$out" sync_after_p50_us)
+	ap99=$(json_num "$out" sync_after_p99_us)
+	bp50=$(json_num "$out" sync_before_p50_us)
+	bp99=$(json_num "$out" sync_before_p99_us)
+	op50=$(json_num "$out" sync_off_p50_us)
+	op99=$(json_num "$out" sync_off_p99_us)
+	say "$iters cycles per mode (us): no journal p50 $np50, p99 $np99"
+	say "EXEC_JOURNAL_SYNC=after (default; fdatasync once the orders are out): p50 $ap50, p99 $ap99"
+	say "EXEC_JOURNAL_SYNC=before (fdatasync on the order's path, disk-bound): p50 $bp50, p99 $bp99"
+	say "EXEC_JOURNAL_SYNC=off: p50 $op50, p99 $op99"
 	target "p50 submit->place, no journal" "$np50" le 20 us
-	target "p50 submit->place, journal fdatasync" "$jp50" le 20 us
-	target "p50 submit->place, journal no fsync" "$sp50" le 20 us
+	target "p50 submit->place, journal sync after (default)" "$ap50" le 20 us
+	target "p50 submit->place, journal sync off" "$op50" le 20 us
 	say "results: $out"
 }
 

@@ -133,6 +133,9 @@ struct app_pipeline {
 	_Atomic bool trading_ready; /* exec reconciled and running */
 	struct hist_pub hot_pub, d2o_pub;
 	struct hist_pub first_pub; /* opportunity detected -> its first place() */
+	/* ... -> that order written to the socket (live venue): copied from
+	 * the venue by the exec thread. */
+	struct hist_pub wire_pub;
 	_Atomic uint64_t bal_seq;
 	_Atomic uint64_t bal_w[APP_BAL_WORDS];
 };

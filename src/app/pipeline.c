@@ -292,6 +292,7 @@ struct app_pipeline *app__pipeline_new(const struct config *cfg, struct store *s
 	hist_pub_init(&p->hot_pub);
 	hist_pub_init(&p->d2o_pub);
 	hist_pub_init(&p->first_pub);
+	hist_pub_init(&p->wire_pub);
 	risk_limits_from_config(cfg, &lim);
 	p->risk = risk_new(&lim, &info);
 	if (!p->risk) {
@@ -492,6 +493,7 @@ void app__pipeline_health(struct app_pipeline *p, struct web_buf *out)
 	web_buf_appendf(out, ",\"latency\":{");
 	health_hist(out, "hot_path", &p->hot_pub, true);
 	health_hist(out, "first_order", &p->first_pub, false);
+	health_hist(out, "first_order_wire", &p->wire_pub, false);
 	health_hist(out, "decision_to_order", &p->d2o_pub, false);
 	web_buf_appendf(out, "}");
 }

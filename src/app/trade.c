@@ -64,6 +64,7 @@ struct app_trade {
 	struct venue_ops wops; /* wrap_ops with the real venue's name */
 	bool venue_made;
 	bool live;
+	struct hist wire; /* a copy of the live venue's, for publishing */
 	struct kr_nonce *nonce;
 	struct kr_rest *rest;
 	struct exec *e;
@@ -315,12 +316,12 @@ static int w_place(void *ctx, const struct venue_order *o)
 	struct app_vwrap *w = ctx;
 	struct app_trade *t = w->p->trade;
 	uint64_t now = clock_mono_ns();
-	const char *dash = strrchr(o->cl_ord_id, '-');
-	uint64_t decide =
-	    dash && dash[1] == '0' && t->in_flight ? t->cur.opp.detect_ns : w->last_report_ns;
+	/* The orders a cycle starts with carry its detection; the others
+	 * follow the report that decided them. */
+	uint64_t decide = o->origin_ns ? o->origin_ns : w->last_report_ns;
 	if (decide && now >= decide) {
 		hist_record(&t->d2o, now - decide);
-		if (decide == t->cur.opp.detect_ns)
+		if (o->origin_ns)
 			hist_record(&t->first, now - decide);
 	}
 	return t->venue.ops->place(t->venue.ctx, o);
@@ -560,6 +561,10 @@ static void *trade_main(void *arg)
 			last_pub = now;
 			hist_publish(&p->d2o_pub, &t->d2o);
 			hist_publish(&p->first_pub, &t->first);
+			if (t->live) {
+				hist_read(live_wire_hist(t->venue.ctx), &t->wire);
+				hist_publish(&p->wire_pub, &t->wire);
+			}
 			if (!t->in_flight)
 				balances_now(p, now - last_port >= PORTFOLIO_NS);
 			if (now - last_port >= PORTFOLIO_NS)

@@ -49,6 +49,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error", NULL
 static const char *const mode_names[] = {"paper", "live", NULL};
 static const char *const tier_names[] = {"starter", "intermediate", "pro", NULL};
 static const char *const unwind_names[] = {"home", "hold", NULL};
+static const char *const jsync_names[] = {"after", "before", "off", NULL};
 static const char *const exec_names[] = {"sequential", "inventory", NULL};
 static const char *const depth_values[] = {"10", "25", "100", "500", "1000", NULL};
 static const char *const ws_schemes[] = {"wss://", "ws://", NULL};
@@ -442,12 +443,15 @@ const struct config_key config__keys[] = {
      .max = 60000,
      AT(arb.paper_latency_ms),
      .help = "simulated order latency in paper mode"},
-    {.name = "EXEC_JOURNAL_FSYNC",
-     .type = CONFIG_T_BOOL,
-     .def = "true",
-     AT(arb.journal_fsync),
-     .help = "fdatasync each order intent before sending it (false: survives a process "
-	     "crash, not a power loss)"},
+    {.name = "EXEC_JOURNAL_SYNC",
+     .type = CONFIG_T_CHOICE,
+     .def = "after",
+     .choices = jsync_names,
+     AT(arb.journal_sync),
+     .help = "when an order's journaled intent is fdatasync'd: right after the order is "
+	     "sent (a power loss in that instant can lose the line), before it is sent "
+	     "(adds the disk's sync time to every order), or never (off: a process crash "
+	     "loses nothing, a power loss may)"},
     {.name = "EXEC_BUSY_POLL",
      .type = CONFIG_T_BOOL,
      .def = "false",

@@ -115,7 +115,7 @@ struct arb_cfg {
 	char unwind[16];	      /* ARB_UNWIND: home|hold */
 	char exec_mode[16];	      /* ARB_EXEC_MODE: sequential|inventory */
 	uint32_t paper_latency_ms;    /* ARB_PAPER_LATENCY_MS */
-	bool journal_fsync;	      /* EXEC_JOURNAL_FSYNC: order intents synced to disk */
+	char journal_sync[8];	      /* EXEC_JOURNAL_SYNC: after|before|off */
 	bool busy_poll;		      /* EXEC_BUSY_POLL: the execution thread never sleeps */
 };
 

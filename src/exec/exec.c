@@ -20,7 +20,9 @@ void exec_cfg_from_config(const struct config *cfg, struct exec_cfg *out)
 	out->inventory = strcmp(cfg->arb.exec_mode, "inventory") == 0;
 	out->unwind_hold = strcmp(cfg->arb.unwind, "hold") == 0;
 	out->max_book_age_ms = cfg->arb.max_book_age_ms;
-	out->journal_no_fsync = !cfg->arb.journal_fsync;
+	out->journal_sync = strcmp(cfg->arb.journal_sync, "before") == 0 ? EXEC_JSYNC_BEFORE
+			    : strcmp(cfg->arb.journal_sync, "off") == 0	 ? EXEC_JSYNC_OFF
+									 : EXEC_JSYNC_AFTER;
 }
 
 int exec_journal_path(const char *duckdb_path, char *buf, size_t cap)

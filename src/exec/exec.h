@@ -33,9 +33,13 @@
  * opportunity ids are (arb seeds them from the start time).
  *
  * Crash safety: before each place() the order's intent (cl_ord_id, pair,
- * side, type, qty, price) is written to the journal file and fdatasync'd
- * (unless EXEC_JOURNAL_FSYNC=false);
- * its final state is appended (not synced) when the report arrives. At
+ * side, type, qty, price) is written to the journal file, which a process
+ * crash (kill -9) cannot lose. EXEC_JOURNAL_SYNC says when it reaches the
+ * disk, for an OS crash or power loss: "after" (default) fdatasyncs right
+ * after the place() calls, before anything else is done, so the sync (40 us
+ * to milliseconds) is not between decision and order; "before" syncs ahead
+ * of place() (no window at all, the sync on the order's path); "off" never.
+ * Its final state is appended (not synced) when the report arrives. At
  * start-up exec_reconcile asks the venue (query by cl_ord_id) about every
  * intent without a final state, records what it learns, cancels what is
  * still open, and never sends any of them again. Trading starts only once
@@ -103,6 +107,13 @@ struct exec_sink {
 	void *ctx;
 };
 
+/* When an order's intent is fdatasync'd (EXEC_JOURNAL_SYNC). */
+enum exec_journal_sync {
+	EXEC_JSYNC_AFTER = 0, /* right after the place() calls of a step */
+	EXEC_JSYNC_BEFORE,    /* before each place() */
+	EXEC_JSYNC_OFF,	      /* never: survives a process crash, not a power loss */
+};
+
 struct exec_cfg {
 	/* The universe, copied: pairs[i] is pair index i (arb_leg.pair). */
 	const struct arb_pair *pairs;
@@ -113,9 +124,8 @@ struct exec_cfg {
 	bool unwind_hold;	  /* ARB_UNWIND=hold (default home) */
 	uint32_t max_book_age_ms; /* an opportunity older than this when picked up is dropped */
 	const char *journal_path; /* intent journal; NULL or "" disables it (tests only) */
-	bool journal_no_fsync;	  /* EXEC_JOURNAL_FSYNC=false: intents written, not synced:
-				     safe across a process crash, not an OS crash or power loss */
-	uint32_t ring_capacity;	  /* opportunities queued md -> exec; 0: 64 */
+	enum exec_journal_sync journal_sync; /* EXEC_JOURNAL_SYNC (header comment) */
+	uint32_t ring_capacity;		     /* opportunities queued md -> exec; 0: 64 */
 	/* An order with no final report this long after it was sent is looked
 	 * up with query(); if that cannot say either, it is given up as
 	 * "unknown": cancel requested, the cycle stopped without unwinding,
@@ -150,6 +160,7 @@ struct exec_stats {
 	uint64_t reports;	    /* reports received */
 	uint64_t stray_reports;	    /* for no order of the active cycle */
 	uint64_t journal_errors;
+	uint64_t journal_syncs;	 /* fdatasync calls for intents */
 	uint64_t order_timeouts; /* orders looked up after order_timeout_ms */
 	uint64_t orders_unknown; /* of those, given up with no final state */
 	uint64_t reconciled;	 /* intents resolved at start-up */

@@ -63,7 +63,8 @@ struct exec_ledger {
 struct exec_cycle {
 	bool active;
 	struct arb_opp opp;
-	int next_leg; /* sequential: the next leg to send */
+	uint64_t origin_ns; /* while the first orders are sent: the detection */
+	int next_leg;	    /* sequential: the next leg to send */
 	unsigned n_orders, inflight;
 	struct exec_order orders[EXEC_MAX_ORDERS];
 	struct exec_ledger led[EXEC_MAX_LEDGER];
@@ -85,8 +86,9 @@ struct exec {
 	struct risk *risk;
 	struct exec_sink sink;
 	struct ring_spsc *ring;
-	int jfd;    /* journal, -1 when disabled */
-	off_t joff; /* where the next journal line goes */
+	int jfd;	/* journal, -1 when disabled */
+	off_t joff;	/* where the next journal line goes */
+	bool junsynced; /* an intent written since the last fdatasync (sync "after") */
 	char jpath[CONFIG_PATH];
 	bool reconciled;
 	bool kill_seen;
@@ -110,6 +112,8 @@ struct exec {
 /* journal.c */
 int exec__journal_open(struct exec *e, struct err_info *info);
 int exec__journal_intent(struct exec *e, const struct exec_order *o);
+/* fdatasync of the intents written since the last one (sync "after"). */
+void exec__journal_sync(struct exec *e);
 void exec__journal_done(struct exec *e, const struct exec_order *o);
 void exec__journal_reset(struct exec *e); /* at the end of a cycle, nothing in flight */
 

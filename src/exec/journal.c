@@ -1,9 +1,12 @@
 /* The intent journal: one text line per event.
  *   I <cl_ord_id> <opp_id> <leg> <pair> <symbol> <side> <type> <qty> <price> <ps> <qs>
  *   D <cl_ord_id> <status>
- * An I line is fdatasync'd before the order is sent, so after a crash every
- * order that may have reached the venue has one. A D line is not synced: a
- * lost one only costs a query at the next start.
+ * An I line is written before the order is sent, so after a process crash
+ * every order that may have reached the venue has one. It is fdatasync'd
+ * right after the send (EXEC_JOURNAL_SYNC=after, the default: off the
+ * order's path; only a power loss in those microseconds can lose it),
+ * before it (before) or never (off). A D line is not synced: a lost one
+ * only costs a query at the next start.
  *
  * The file is written in place, not appended: it is preallocated with zeros
  * (JOURNAL_BYTES), every write puts a NUL after its line, and readers stop at
@@ -104,11 +107,31 @@ int exec__journal_intent(struct exec *e, const struct exec_order *o)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return ERR_RANGE;
 	int rc = write_line(e, line, (size_t)n);
-	if (rc == 0 && !e->cfg.journal_no_fsync && fdatasync(e->jfd) != 0)
-		rc = -errno;
+	if (rc == 0 && e->cfg.journal_sync == EXEC_JSYNC_BEFORE) {
+		e->st.journal_syncs++;
+		if (fdatasync(e->jfd) != 0)
+			rc = -errno;
+	}
+	if (rc == 0 && e->cfg.journal_sync == EXEC_JSYNC_AFTER)
+		e->junsynced = true;
 	if (rc < 0)
 		e->st.journal_errors++;
 	return rc;
+}
+
+void exec__journal_sync(struct exec *e)
+{
+	if (e->jfd < 0 || !e->junsynced)
+		return;
+	e->junsynced = false;
+	e->st.journal_syncs++;
+	if (fdatasync(e->jfd) != 0) {
+		/* The orders are out; what is lost is only the power-loss
+		 * guarantee for them. Counted, and said once per failure. */
+		e->st.journal_errors++;
+		LOG_WARN("exec", "journal sync failed", "path=%s err=\"%s\"", e->jpath,
+			 strerror(errno));
+	}
 }
 
 void exec__journal_done(struct exec *e, const struct exec_order *o)

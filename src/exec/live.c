@@ -20,6 +20,7 @@ void live_opts_from_config(const struct config *cfg, struct live_opts *o)
 	o->heartbeat_timeout_ms = cfg->kraken.ws_heartbeat_timeout_ms;
 	o->reconnect_min_ms = cfg->kraken.ws_reconnect_min_ms;
 	o->reconnect_max_ms = cfg->kraken.ws_reconnect_max_ms;
+	o->inline_transport = cfg->arb.busy_poll;
 }
 
 static struct live_seen *seen_find(struct live *l, const char *clid)
@@ -47,7 +48,10 @@ static int push_cmd(struct live *l, const struct live_cmd *c)
 {
 	if (ring_spsc_push(l->cmd, c) != 0)
 		return ERR_FULL;
-	kr_ws_wake(l->ws);
+	if (l->o.inline_transport)
+		live__pump(l);
+	else
+		kr_ws_wake(l->ws);
 	return 0;
 }
 
@@ -214,6 +218,8 @@ static int op_poll(void *ctx, uint64_t now_ns, venue_report_fn fn, void *arg)
 
 	atomic_store(&l->last_poll_ns, clock_mono_ns());
 	(void)now_ns;
+	if (l->o.inline_transport)
+		live__pump(l);
 	drain_balances(l);
 	while (ring_spsc_pop(l->reports, &r) == 0) {
 		struct live_seen *s = seen_find(l, r.cl_ord_id);
@@ -283,6 +289,8 @@ int live_venue_new(const struct live_opts *o, struct venue *out, struct err_info
 		memcpy(l->pairs, o->pairs, o->n_pairs * sizeof(*l->pairs));
 		l->n_pairs = o->n_pairs;
 	}
+	hist_init(&l->wire);
+	hist_pub_init(&l->wire_pub);
 	l->cmd = ring_spsc_new(sizeof(struct live_cmd), RING_CAP);
 	l->reports = ring_spsc_new(sizeof(struct venue_report), RING_CAP);
 	l->bals = ring_spsc_new(sizeof(struct live_bal), RING_CAP);
@@ -298,11 +306,13 @@ int live_venue_new(const struct live_opts *o, struct venue *out, struct err_info
 	if (rc != 0)
 		goto fail;
 	atomic_store(&l->last_poll_ns, clock_mono_ns());
-	if ((rc = pthread_create(&l->th, NULL, live__thread, l)) != 0) {
-		rc = err_set(info, -rc, "live venue: cannot start the transport thread");
-		goto fail;
+	if (!l->o.inline_transport) {
+		if ((rc = pthread_create(&l->th, NULL, live__thread, l)) != 0) {
+			rc = err_set(info, -rc, "live venue: cannot start the transport thread");
+			goto fail;
+		}
+		l->started = true;
 	}
-	l->started = true;
 	out->ops = &live_ops;
 	out->ctx = l;
 	return 0;
@@ -311,6 +321,11 @@ nomem:
 fail:
 	op_destroy(l);
 	return rc;
+}
+
+const struct hist_pub *live_wire_hist(void *ctx)
+{
+	return &((struct live *)ctx)->wire_pub;
 }
 
 void live_stats(void *ctx, struct live_stats *out)

@@ -4,7 +4,9 @@
  *
  * Transport. live_venue_new starts one transport thread that owns the
  * private connection (kraken/ws.h's struct kr_ws on KRAKEN_WS_AUTH_URL:
- * wss:// to Kraken, ws:// to loopback only). On every (re)connection it
+ * wss:// to Kraken, ws:// to loopback only); with inline_transport there is
+ * no such thread and the execution thread does its work in the ops (the
+ * order is on the socket when place() returns, with no thread to wake). On every (re)connection it
  * fetches a fresh token with REST GetWebSocketsToken (and again before the
  * token's 15 minutes run out), subscribes to `executions` (snap_orders
  * true, snap_trades false, both sent explicitly) and `balances`, and is
@@ -48,6 +50,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/hist.h"
 #include "exec/venue.h"
 #include "kraken/codec.h"
 #include "kraken/rest.h"
@@ -63,11 +66,17 @@ struct live_opts {
 	uint32_t ping_interval_ms;     /* KRAKEN_WS_PING_INTERVAL_MS; 0 = 20000 */
 	uint32_t heartbeat_timeout_ms; /* 0 = 10000 */
 	uint32_t reconnect_min_ms;     /* 0 = 1000 */
-	uint32_t reconnect_max_ms;     /* 0 = 60000 */
-	uint32_t ack_timeout_ms;       /* no word for this long: ask REST; 0 = 10000 */
-	uint32_t orders_max;	       /* orders tracked at once; 0 = 1024 */
-	bool no_rest_fallback;	       /* place/cancel refuse (ERR_BADSTATE) while down */
-	uint64_t seed;		       /* reconnect jitter; 0 = from the clock */
+	/* No transport thread: the execution thread runs the connection in
+	 * every poll() and inside place()/cancel(), so an order is written to
+	 * the socket before place() returns. For an execution thread that
+	 * never sleeps (EXEC_BUSY_POLL=true); its REST calls (token, fallback,
+	 * lookups) then block that thread. */
+	bool inline_transport;
+	uint32_t reconnect_max_ms; /* 0 = 60000 */
+	uint32_t ack_timeout_ms;   /* no word for this long: ask REST; 0 = 10000 */
+	uint32_t orders_max;	   /* orders tracked at once; 0 = 1024 */
+	bool no_rest_fallback;	   /* place/cancel refuse (ERR_BADSTATE) while down */
+	uint64_t seed;		   /* reconnect jitter; 0 = from the clock */
 };
 
 /* Fills o from configuration (ws_auth_url points into cfg; rest, pairs
@@ -100,6 +109,10 @@ struct live_stats {
 
 /* Counters of a live venue's ctx. Any thread. */
 void live_stats(void *ctx, struct live_stats *out);
+/* Opportunity detected -> its first add_order written to the socket (the
+ * orders a cycle starts with, WebSocket only), published by the transport
+ * thread at most every 100 ms. Lives as long as ctx. Any thread. */
+const struct hist_pub *live_wire_hist(void *ctx);
 /* True when the private connection is subscribed and current. Any thread. */
 bool live_ready(void *ctx);
 

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "core/hist.h"
 #include "core/log.h"
 #include "core/ring.h"
 #include "exec/live.h"
@@ -93,7 +94,10 @@ struct live {
 	bool any_dirty;
 	uint64_t next_sub_ns; /* when to (re)try token + subscriptions */
 	uint32_t snap_gen;
-	bool deadman_silent; /* refreshes stopped: the execution thread is silent */
+	bool deadman_silent;  /* refreshes stopped: the execution thread is silent */
+	struct hist wire;     /* opportunity -> add_order written to the socket */
+	uint64_t wire_pub_ns; /* when wire was last published */
+	struct hist_pub wire_pub;
 
 	/* Counters written by the transport thread (atomics: read anywhere). */
 	atomic_uint_fast64_t st_opens, st_closes, st_tokens, st_token_errors, st_ws_orders,
@@ -117,6 +121,9 @@ static inline void live__copy(char *dst, size_t cap, const char *src)
 
 /* live_ws.c: the transport thread's body. */
 void *live__thread(void *arg);
+/* One turn of that body without waiting (inline_transport): commands, the
+ * socket, timers, reports. On the execution thread. */
+void live__pump(struct live *l);
 /* Builds the kr_ws for l (transport thread not yet running). */
 int live__ws_new(struct live *l, struct err_info *info);
 

@@ -127,6 +127,15 @@ static int send_text(struct live *l, const char *buf, int n)
 	return kr_ws_send(l->ws, buf, (size_t)n);
 }
 
+#define WIRE_PUBLISH_NS (100ull * 1000000ull)
+
+/* An add_order that started a cycle reached the socket. */
+static void on_sent(void *ctx, uint64_t origin_ns, uint64_t sent_ns)
+{
+	struct live *l = ctx;
+	hist_record(&l->wire, sent_ns > origin_ns ? sent_ns - origin_ns : 0);
+}
+
 static void place_rest(struct live *l, struct live_order *x)
 {
 	const struct venue_order *o = &x->o;
@@ -232,7 +241,7 @@ static void do_place(struct live *l, const struct venue_order *o)
 		reject(l, x, "not sent: the order cannot be encoded");
 		return;
 	}
-	if (send_text(l, buf, n) != 0) {
+	if (kr_ws_send_at(l->ws, buf, (size_t)n, o->origin_ns) != 0) {
 		x->req_id = 0;
 		place_rest(l, x);
 		return;
@@ -629,6 +638,21 @@ static void timers(struct live *l, uint64_t now)
 	}
 	deadman(l, now);
 	checks(l, now);
+	if (now - l->wire_pub_ns >= WIRE_PUBLISH_NS) {
+		hist_publish(&l->wire_pub, &l->wire);
+		l->wire_pub_ns = now;
+	}
+}
+
+void live__pump(struct live *l)
+{
+	/* Commands first: an order queued by place() becomes a write the
+	 * service turn below puts on the socket. */
+	commands(l);
+	kr_ws_poll(l->ws);
+	commands(l);
+	timers(l, clock_mono_ns());
+	flush(l);
 }
 
 void *live__thread(void *arg)
@@ -658,8 +682,11 @@ int live__ws_new(struct live *l, struct err_info *info)
 				.reconnect_max_ms = l->o.reconnect_max_ms,
 				.max_frame = 4u << 20,
 				.seed = l->o.seed};
-	struct kr_ws_cb cb = {
-	    .on_frame = on_frame, .on_open = on_open, .on_close = on_close, .ctx = l};
+	struct kr_ws_cb cb = {.on_frame = on_frame,
+			      .on_open = on_open,
+			      .on_close = on_close,
+			      .on_sent = on_sent,
+			      .ctx = l};
 	l->ws = kr_ws_new(&wo, &cb, info);
 	return l->ws ? 0 : info ? info->code : ERR_NET;
 }

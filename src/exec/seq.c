@@ -225,14 +225,15 @@ static struct exec_order *new_order(struct exec *e, uint32_t pair, enum venue_si
 	o->o.qty = qty;
 	o->hash = exec__hash(o->o.cl_ord_id);
 	o->decide_ns = decide_ns;
+	o->o.origin_ns = c->origin_ns;
 	o->leg = leg;
 	o->unwind = unwind;
 	c->n_orders++;
 	return o;
 }
 
-/* Journals and places o. On a refusal the order is final at once. */
-static bool send(struct exec *e, struct exec_order *o)
+/* Journals and places o; 0 or the refusal's code (see refused()). */
+static int place(struct exec *e, struct exec_order *o)
 {
 	struct exec_cycle *c = &e->cyc;
 	o->o.sent_ns = e->now_ns;
@@ -245,13 +246,21 @@ static bool send(struct exec *e, struct exec_order *o)
 		o->o.sent_ns = e->thread_clock->mono_ns(e->thread_clock->ctx);
 	if (rc == 0)
 		rc = e->venue->ops->place(e->venue->ctx, &o->o);
+	/* A cycle's first orders are synced once all of them are out. */
+	if (!c->origin_ns)
+		exec__journal_sync(e);
 	if (rc == 0) {
 		c->inflight++;
 		e->st.orders++;
 		if (o->unwind)
 			e->st.unwinds++;
-		return true;
 	}
+	return rc;
+}
+
+/* An order place() could not send is final at once, and recorded. */
+static void refused(struct exec *e, struct exec_order *o, int rc)
+{
 	e->st.place_errors++;
 	o->done = true;
 	o->last.status = VENUE_ST_REJECTED;
@@ -262,22 +271,42 @@ static bool send(struct exec *e, struct exec_order *o)
 	exec__emit_trade(e, o, NULL, NAN);
 	LOG_WARN("exec", "order not sent", "cl_ord_id=%s symbol=%s err=\"%s\"", o->o.cl_ord_id,
 		 o->o.symbol, err_str(rc));
-	return false;
 }
 
-static bool send_leg(struct exec *e, int i, int64_t qty, uint64_t decide_ns)
+static bool send(struct exec *e, struct exec_order *o)
+{
+	int rc = place(e, o);
+	if (rc != 0)
+		refused(e, o, rc);
+	return rc == 0;
+}
+
+static struct exec_order *leg_order(struct exec *e, int i, int64_t qty, uint64_t decide_ns)
 {
 	const struct arb_leg *l = &e->cyc.opp.legs[i];
 	int64_t px = worst_price(e, l);
 	enum venue_side side = l->side == ARB_BUY ? VENUE_BUY : VENUE_SELL;
 	struct exec_order *o =
 	    new_order(e, l->pair, side, VENUE_LIMIT, px, qty, i, false, decide_ns);
-	if (!o) {
+	if (!o)
 		copy(e->cyc.why, sizeof(e->cyc.why), "order table full");
+	return o;
+}
+
+static void leg_refused(struct exec *e, int i, struct exec_order *o, int rc)
+{
+	refused(e, o, rc);
+	snprintf(e->cyc.why, sizeof(e->cyc.why), "leg %d not sent: %s", i, o->last.reason);
+}
+
+static bool send_leg(struct exec *e, int i, int64_t qty, uint64_t decide_ns)
+{
+	struct exec_order *o = leg_order(e, i, qty, decide_ns);
+	if (!o)
 		return false;
-	}
-	if (!send(e, o)) {
-		snprintf(e->cyc.why, sizeof(e->cyc.why), "leg %d not sent: %s", i, o->last.reason);
+	int rc = place(e, o);
+	if (rc != 0) {
+		leg_refused(e, o->leg, o, rc);
 		return false;
 	}
 	return true;
@@ -592,23 +621,41 @@ void exec__start_cycle(struct exec *e, const struct arb_opp *opp)
 	c->active = true;
 	c->opp = *opp;
 	e->st.started++;
+	uint64_t decide = opp->detect_ns ? opp->detect_ns : e->now_ns;
+	/* The first orders go out before anything is recorded: formatting
+	 * the decision costs microseconds the market does not wait for. What
+	 * a refused order records comes after the decision, as it must. */
+	struct exec_order *o[ARB_MAX_LEGS] = {0};
+	int rc[ARB_MAX_LEGS] = {0};
+	int first = e->cfg.inventory ? opp->n_legs : 1;
+	c->origin_ns = decide;
+	for (int i = 0; i < first; i++) {
+		o[i] = leg_order(e, i, opp->legs[i].qty, decide);
+		rc[i] = o[i] ? place(e, o[i]) : ERR_FULL;
+	}
+	c->origin_ns = 0;
+	exec__journal_sync(e);
 	exec__audit(e, "cycle_accepted",
 		    "{\"opp_id\":%llu,\"cycle\":\"%s\",\"size\":%.10g,\"expected_profit\":%.10g,"
 		    "\"profit_bps\":%.4f,\"mode\":\"%s\"}",
 		    (unsigned long long)opp->id, opp->path, opp->size_home, opp->profit_home,
 		    opp->profit_bps, e->cfg.inventory ? "inventory" : "sequential");
-	uint64_t decide = opp->detect_ns ? opp->detect_ns : e->now_ns;
+	bool all = true;
+	for (int i = 0; i < first; i++)
+		if (rc[i] != 0) {
+			all = false;
+			if (o[i])
+				leg_refused(e, i, o[i], rc[i]);
+		}
+	c->next_leg = first;
 	if (e->cfg.inventory) {
-		for (int i = 0; i < opp->n_legs; i++)
-			if (!send_leg(e, i, opp->legs[i].qty, decide))
-				c->partial = true;
-		c->next_leg = opp->n_legs;
+		if (!all)
+			c->partial = true;
 		if (c->inflight == 0)
 			advance(e, NULL);
 		return;
 	}
-	c->next_leg = 1;
-	if (!send_leg(e, 0, opp->legs[0].qty, decide)) {
+	if (!all) {
 		c->stopping = true;
 		finish(e);
 	}

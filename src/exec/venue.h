@@ -75,6 +75,10 @@ struct venue_order {
 	int64_t limit_price; /* > 0 for LIMIT; 0 for MARKET */
 	int64_t qty;	     /* > 0, base asset, a multiple of the pair's qty_increment */
 	uint64_t sent_ns;    /* monotonic (or replay) time of the place() call */
+	/* The opportunity's detection (monotonic) for the orders a cycle
+	 * starts with, 0 for the others: a live venue measures "opportunity
+	 * to first order on the wire" from it. */
+	uint64_t origin_ns;
 };
 
 /* An execution report: the order's state after an event. Amounts are

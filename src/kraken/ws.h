@@ -158,6 +158,10 @@ struct kr_ws_cb {
 	void (*on_open)(void *ctx, uint64_t now_ns);
 	/* An open connection closed or was closed (watchdog, peer, error). */
 	void (*on_close)(void *ctx, uint64_t now_ns);
+	/* A request queued with kr_ws_send_at and an origin_ns was written to
+	 * the socket: sent_ns (clock_mono_ns) is when lws_write was called, so
+	 * the kernel's part is excluded. Optional. */
+	void (*on_sent)(void *ctx, uint64_t origin_ns, uint64_t sent_ns);
 	void *ctx;
 };
 
@@ -206,11 +210,17 @@ void kr_ws_free(struct kr_ws *ws);
  * Queued requests are discarded when the connection closes. May be called
  * from the callbacks. Thread of kr_ws_service. */
 int kr_ws_send(struct kr_ws *ws, const char *text, size_t len);
+/* kr_ws_send, and cb.on_sent(origin_ns) once the request is written, when
+ * origin_ns is not 0 (for latency to the wire). */
+int kr_ws_send_at(struct kr_ws *ws, const char *text, size_t len, uint64_t origin_ns);
 
 /* Runs the event loop once: waits at most about 50 ms for traffic, delivers
  * frames through the callbacks, then pings, runs the watchdog and
  * reconnects as due. Returns 0 or ERR_NET when libwebsockets failed. */
 int kr_ws_service(struct kr_ws *ws);
+/* kr_ws_service without the wait: does what is ready now (reads, queued
+ * writes the socket takes, timers) and returns. For a thread that spins. */
+int kr_ws_poll(struct kr_ws *ws);
 
 /* Makes a kr_ws_service in progress return promptly. Any thread. */
 void kr_ws_wake(struct kr_ws *ws);

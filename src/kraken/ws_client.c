@@ -27,6 +27,7 @@ enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_OPEN };
 
 struct tx_slot {
 	size_t len;
+	uint64_t origin_ns;
 	unsigned char buf[LWS_PRE + KR_WS_TX_MAX];
 };
 
@@ -141,6 +142,9 @@ static int on_writeable(struct kr_ws *ws, struct lws *wsi)
 	if (ws->tx_n == 0)
 		return 0;
 	struct tx_slot *s = &ws->txq[ws->tx_head];
+	/* "On the wire" is the hand-over to the kernel: what the network
+	 * stack does with it (loopback delivery included) is not ours. */
+	uint64_t t = s->origin_ns ? clock_mono_ns() : 0;
 	int w = lws_write(wsi, s->buf + LWS_PRE, s->len, LWS_WRITE_TEXT);
 	if (w < (int)s->len)
 		return -1;
@@ -148,6 +152,8 @@ static int on_writeable(struct kr_ws *ws, struct lws *wsi)
 	ws->tx_n--;
 	ws->st.sent++;
 	ws->last_tx_ns = clock_mono_ns();
+	if (s->origin_ns && ws->cb.on_sent)
+		ws->cb.on_sent(ws->cb.ctx, s->origin_ns, t);
 	if (ws->tx_n)
 		lws_callback_on_writable(wsi);
 	return 0;
@@ -288,6 +294,11 @@ void kr_ws_free(struct kr_ws *ws)
 
 int kr_ws_send(struct kr_ws *ws, const char *text, size_t len)
 {
+	return kr_ws_send_at(ws, text, len, 0);
+}
+
+int kr_ws_send_at(struct kr_ws *ws, const char *text, size_t len, uint64_t origin_ns)
+{
 	if (ws->state != ST_OPEN || !ws->wsi)
 		return ERR_BADSTATE;
 	if (len > KR_WS_TX_MAX)
@@ -299,6 +310,7 @@ int kr_ws_send(struct kr_ws *ws, const char *text, size_t len)
 	struct tx_slot *s = &ws->txq[(ws->tx_head + ws->tx_n) % KR_WS_TX_QUEUE];
 	memcpy(s->buf + LWS_PRE, text, len);
 	s->len = len;
+	s->origin_ns = origin_ns;
 	ws->tx_n++;
 	lws_callback_on_writable(ws->wsi);
 	return 0;
@@ -379,6 +391,14 @@ static void timers(struct kr_ws *ws, uint64_t now)
 int kr_ws_service(struct kr_ws *ws)
 {
 	int rc = lws_service(ws->ctx, 0);
+	timers(ws, clock_mono_ns());
+	return rc < 0 ? ERR_NET : 0;
+}
+
+int kr_ws_poll(struct kr_ws *ws)
+{
+	/* A negative timeout makes lws poll() with 0: nothing waits. */
+	int rc = lws_service(ws->ctx, -1);
 	timers(ws, clock_mono_ns());
 	return rc < 0 ? ERR_NET : 0;
 }

@@ -12,6 +12,9 @@
  *       until the window closed) is unwound to USD by a sell of BTC/USD;
  *   (e) SIGUSR1: the kill switch, audited with its source, cancel_all
  *       requested, no cycle after it.
+ * All of it twice: with the transport thread (default) and with
+ * EXEC_BUSY_POLL=true, where the execution thread runs the private
+ * connection itself (inline transport).
  * The simulator's one-shot faults act on the next add_order, which is always
  * a cycle's first leg: a fault on leg 2 itself cannot be aimed from outside,
  * hence (b) on leg 1 and the closed window for (c)'s unwind. */
@@ -63,18 +66,18 @@ static double sim_balance(const char *asset)
 	return v;
 }
 
-static void test_live_cycles_faults_kill(void **state)
+static void run_live(bool busy)
 {
-	(void)state;
 	struct e2e_bot b;
-	static const char *const extra[] = {"RISK_MAX_CYCLES_PER_MIN=10000",
-					    "RISK_MAX_CONSECUTIVE_FAILURES=50",
-					    "ARB_MIN_PROFIT_BPS=5",
-					    "ARB_MAX_NOTIONAL=100",
-					    "RISK_MAX_EXPOSURE=500",
-					    "RISK_DEADMAN_TIMEOUT_S=60",
-					    NULL};
-	e2e_start_bot(&b, "live.duckdb", true, extra);
+	const char *const extra[] = {"RISK_MAX_CYCLES_PER_MIN=10000",
+				     "RISK_MAX_CONSECUTIVE_FAILURES=50",
+				     "ARB_MIN_PROFIT_BPS=5",
+				     "ARB_MAX_NOTIONAL=100",
+				     "RISK_MAX_EXPOSURE=500",
+				     "RISK_DEADMAN_TIMEOUT_S=60",
+				     busy ? "EXEC_BUSY_POLL=true" : "EXEC_BUSY_POLL=false",
+				     NULL};
+	e2e_start_bot(&b, busy ? "live-inline.duckdb" : "live.duckdb", true, extra);
 
 	/* (a) */
 	long long n = cycles(&b);
@@ -82,6 +85,10 @@ static void test_live_cycles_faults_kill(void **state)
 	wait_cycle(&b, n, "window");
 	e2e_pause_ms(&b, 1200);
 	assert_true(e2e_health_num(&b, "cycles_executed") >= 1);
+	/* The first order of each cycle was timed to the socket. */
+	e2e_pause_ms(&b, 300);
+	assert_true(e2e_health_has(&b, "\"first_order_wire\":{\"count\":"));
+	assert_false(e2e_health_has(&b, "\"first_order_wire\":{\"count\":0,"));
 
 	/* (b) */
 	n = cycles(&b);
@@ -205,10 +212,23 @@ static void test_live_cycles_faults_kill(void **state)
 			 0);
 }
 
+static void test_live_cycles_faults_kill(void **state)
+{
+	(void)state;
+	run_live(false);
+}
+
+static void test_live_inline_transport(void **state)
+{
+	(void)state;
+	run_live(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_live_cycles_faults_kill, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_live_inline_transport, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

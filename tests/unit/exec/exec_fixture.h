@@ -209,7 +209,23 @@ struct fx_venue {
 	unsigned cancel_all_calls, queries, cancels;
 	int query_err; /* non-zero: query() fails with it */
 	bool deliver;  /* false: keep every report back (a crash before reports) */
+	/* When set: at each place(), whether this file already held a line
+	 * naming the order (its journaled intent). */
+	const char *journal;
+	bool journaled[FX_MAX_ORDERS];
 };
+
+static inline bool fx_file_has(const char *path, const char *needle)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0'; /* the journal's data ends at its first NUL */
+	return strstr(buf, needle) != NULL;
+}
 
 static inline int fv_place(void *ctx, const struct venue_order *o)
 {
@@ -218,6 +234,8 @@ static inline int fv_place(void *ctx, const struct venue_order *o)
 		return ERR_FULL;
 	size_t k = v->n_placed++;
 	v->placed[k] = *o;
+	if (v->journal)
+		v->journaled[k] = fx_file_has(v->journal, o->cl_ord_id);
 	struct fx_step st =
 	    k < v->n_script ? v->script[k] : (struct fx_step){VENUE_ST_FILLED, 1, 1, 0, 0, NULL};
 	struct venue_report *r = &v->reports[k];

@@ -210,20 +210,23 @@ static void test_nosync_still_journals(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.arb.exec_mode, sizeof(cfg.arb.exec_mode), "inventory");
 	snprintf(cfg.arb.unwind, sizeof(cfg.arb.unwind), "hold");
-	cfg.arb.journal_fsync = false;
+	snprintf(cfg.arb.journal_sync, sizeof(cfg.arb.journal_sync), "off");
 	cfg.arb.slippage_bps = 3;
 	struct exec_cfg c;
 	exec_cfg_from_config(&cfg, &c);
-	assert_true(c.inventory && c.unwind_hold && c.journal_no_fsync);
+	assert_true(c.inventory && c.unwind_hold && c.journal_sync == EXEC_JSYNC_OFF);
 	assert_true(c.slippage_bps == 3);
-	cfg.arb.journal_fsync = true;
+	snprintf(cfg.arb.journal_sync, sizeof(cfg.arb.journal_sync), "before");
 	exec_cfg_from_config(&cfg, &c);
-	assert_false(c.journal_no_fsync);
+	assert_int_equal(c.journal_sync, EXEC_JSYNC_BEFORE);
+	snprintf(cfg.arb.journal_sync, sizeof(cfg.arb.journal_sync), "after");
+	exec_cfg_from_config(&cfg, &c);
+	assert_int_equal(c.journal_sync, EXEC_JSYNC_AFTER);
 
 	/* Without the sync the intent is still written before place(). */
 	struct exec_cfg ec = fx_exec_cfg(w.pairs, &w.books);
 	ec.journal_path = w.path;
-	ec.journal_no_fsync = true;
+	ec.journal_sync = EXEC_JSYNC_OFF;
 	struct fx_sink s;
 	struct exec_sink sk = fx_sink_make(&s);
 	struct exec *e = exec_new(&ec, &w.venue, w.risk, &sk, NULL);
@@ -240,6 +243,60 @@ static void test_nosync_still_journals(void **state)
 	assert_true(text[0] == 'I');
 	exec_free(e);
 	jw_free(&w);
+}
+
+/* Every mode writes each intent before its place(); "after" and "before"
+ * sync once per order (the first batch of a cycle, then each later leg),
+ * "off" never. A cycle runs all three legs to completion either way. */
+static void test_sync_modes(void **state)
+{
+	(void)state;
+	const enum exec_journal_sync modes[] = {EXEC_JSYNC_AFTER, EXEC_JSYNC_BEFORE,
+						EXEC_JSYNC_OFF};
+	const uint64_t syncs[] = {3, 3, 0};
+	for (size_t m = 0; m < 3; m++) {
+		struct jw w;
+		jw_init(&w);
+		w.fake.journal = w.path;
+		struct exec_cfg ec = fx_exec_cfg(w.pairs, &w.books);
+		ec.journal_path = w.path;
+		ec.journal_sync = modes[m];
+		struct fx_sink s;
+		struct exec_sink sk = fx_sink_make(&s);
+		struct exec *e = exec_new(&ec, &w.venue, w.risk, &sk, NULL);
+		assert_non_null(e);
+		assert_int_equal(exec_reconcile(e, WALL, NULL), 0);
+		struct arb_opp o = fx_opp(4000 + m, 200000, 500000, 3980000, 5000, 251000);
+		o.trigger_ns = o.detect_ns = T0;
+		assert_int_equal(exec_submit(e, &o), 0);
+		for (int k = 0; k < 20 && (k == 0 || !exec_idle(e)); k++)
+			assert_true(exec_poll(e, T0 + (uint64_t)k * 1000, WALL) >= 0);
+		assert_true(exec_idle(e));
+		struct exec_stats st;
+		exec_stats(e, &st);
+		assert_int_equal(st.orders, 3);
+		assert_int_equal(st.completed, 1);
+		assert_int_equal(st.journal_syncs, syncs[m]);
+		assert_int_equal(st.journal_errors, 0);
+		assert_int_equal(w.fake.n_placed, 3);
+		for (size_t k = 0; k < 3; k++)
+			assert_true(w.fake.journaled[k]);
+		/* The first order carries the detection time; later legs not. */
+		assert_int_equal(w.fake.placed[0].origin_ns, T0);
+		assert_int_equal(w.fake.placed[1].origin_ns, 0);
+		/* The decision is recorded once the first order is out, and
+		 * before the cycle's end. */
+		size_t acc = SIZE_MAX, done = SIZE_MAX;
+		for (size_t k = 0; k < s.n_audit; k++) {
+			if (strcmp(s.actions[k], "cycle_accepted") == 0)
+				acc = k;
+			if (strcmp(s.actions[k], "cycle_done") == 0)
+				done = k;
+		}
+		assert_true(acc < done && done != SIZE_MAX);
+		exec_free(e);
+		jw_free(&w);
+	}
 }
 
 static void test_order_timeout(void **state)
@@ -318,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(test_reconcile_cases),
 	    cmocka_unit_test(test_unresolved_blocks_trading),
 	    cmocka_unit_test(test_nosync_still_journals),
+	    cmocka_unit_test(test_sync_modes),
 	    cmocka_unit_test(test_order_timeout),
 	    cmocka_unit_test(test_bad_journal_path),
 	};
