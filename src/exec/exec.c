@@ -117,8 +117,7 @@ void exec_free(struct exec *e)
 	if (!e)
 		return;
 	exec_stop(e);
-	if (e->jfd >= 0)
-		close(e->jfd);
+	exec__journal_close(e);
 	ring_spsc_free(e->ring);
 	free(e->pairs);
 	free(e->fee_cbps);

@@ -89,6 +89,7 @@ struct exec {
 	int jfd;	/* journal, -1 when disabled */
 	off_t joff;	/* where the next journal line goes */
 	bool junsynced; /* an intent written since the last fdatasync (sync "after") */
+	char *jmap;	/* the journal's JOURNAL_BYTES mapped (after the reconcile), or NULL */
 	char jpath[CONFIG_PATH];
 	bool reconciled;
 	bool kill_seen;
@@ -114,6 +115,8 @@ int exec__journal_open(struct exec *e, struct err_info *info);
 int exec__journal_intent(struct exec *e, const struct exec_order *o);
 /* fdatasync of the intents written since the last one (sync "after"). */
 void exec__journal_sync(struct exec *e);
+/* Unmaps and closes the journal (intents not synced yet are synced). */
+void exec__journal_close(struct exec *e);
 void exec__journal_done(struct exec *e, const struct exec_order *o);
 void exec__journal_reset(struct exec *e); /* at the end of a cycle, nothing in flight */
 

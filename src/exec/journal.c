@@ -13,12 +13,22 @@
  * the first NUL. When a cycle ends with every order final the write position
  * goes back to 0. Overwriting allocated blocks lets fdatasync skip the
  * metadata (file size) an append would also have to flush: about 45 us
- * instead of 65 us at p50 here, and a far shorter tail. */
+ * instead of 65 us at p50 here, and a far shorter tail.
+ *
+ * Once reconciled, the preallocated file is mapped and lines are stored
+ * into the mapping: no system call on the order's path (a pwrite cost 5-10
+ * us here). A line is published by its first byte, stored last over the
+ * NUL that ended the data, so a process killed mid-copy leaves the old end
+ * in place and never half a line followed by stale bytes. The page cache
+ * holds the stores whatever happens to the process; fdatasync writes them
+ * like any others. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,11 +46,33 @@ struct intent {
 
 int exec__journal_open(struct exec *e, struct err_info *info)
 {
+	struct stat st;
 	e->jfd = open(e->jpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (e->jfd < 0)
 		return err_set(info, -errno, "exec: cannot open journal %s: %s", e->jpath,
 			       strerror(errno));
+	/* Only the rewritten (preallocated) file is mapped; before the
+	 * reconcile nothing is written. A failed map falls back to pwrite. */
+	if (fstat(e->jfd, &st) == 0 && st.st_size >= JOURNAL_BYTES) {
+		void *m = mmap(NULL, JOURNAL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, e->jfd, 0);
+		if (m != MAP_FAILED)
+			e->jmap = m;
+		else
+			LOG_WARN("exec", "journal not mapped; writing it with pwrite",
+				 "path=%s err=\"%s\"", e->jpath, strerror(errno));
+	}
 	return 0;
+}
+
+void exec__journal_close(struct exec *e)
+{
+	exec__journal_sync(e);
+	if (e->jmap)
+		munmap(e->jmap, JOURNAL_BYTES);
+	e->jmap = NULL;
+	if (e->jfd >= 0)
+		close(e->jfd);
+	e->jfd = -1;
 }
 
 /* Writes buf at off, all of it. */
@@ -80,8 +112,18 @@ static int prefill(int fd, off_t from)
 static int write_line(struct exec *e, const char *line, size_t len)
 {
 	char buf[320];
-	if (len + 1 > sizeof(buf))
+	if (len + 1 > sizeof(buf) || len == 0)
 		return ERR_RANGE;
+	if (e->jmap && (size_t)e->joff + len + 1 <= JOURNAL_BYTES) {
+		char *at = e->jmap + e->joff;
+		memcpy(at + 1, line + 1, len - 1);
+		at[len] = '\0';
+		/* Everything above is stored before the byte that publishes it. */
+		atomic_signal_fence(memory_order_release);
+		*(volatile char *)at = line[0];
+		e->joff += (off_t)len;
+		return 0;
+	}
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	int rc = put(e->jfd, buf, len + 1, e->joff);
@@ -152,7 +194,9 @@ void exec__journal_reset(struct exec *e)
 	if (e->jfd < 0)
 		return;
 	e->joff = 0;
-	if (put(e->jfd, "", 1, 0) < 0)
+	if (e->jmap)
+		*(volatile char *)e->jmap = '\0';
+	else if (put(e->jfd, "", 1, 0) < 0)
 		e->st.journal_errors++;
 }
 
@@ -266,8 +310,7 @@ static int rewrite(struct exec *e, const struct intent *its, size_t n, struct er
 	if (rc < 0)
 		return err_set(info, rc, "exec: cannot rewrite journal %s: %s", e->jpath,
 			       err_str(rc));
-	if (e->jfd >= 0)
-		close(e->jfd);
+	exec__journal_close(e);
 	e->joff = off;
 	return exec__journal_open(e, info);
 }

@@ -75,6 +75,7 @@ struct live {
 
 	/* Execution thread. */
 	struct live_seen *seen; /* orders_max, a ring by placement */
+	uint64_t *seen_h;	/* orders_max: each slot's cl_ord_id hash, 0 when free */
 	size_t seen_next;
 	struct venue_balance *bal; /* VENUE_ASSETS of the latest balances */
 	size_t n_bal;
@@ -84,6 +85,7 @@ struct live {
 	struct kr_ws *ws;
 	struct kr_priv_decoder *dec;
 	struct live_order *orders; /* orders_max */
+	size_t slot_next;	   /* where slot() looks first: the oldest placement */
 	char token[KR_REST_TOKEN_MAX];
 	uint64_t token_ns, token_ttl_ns;
 	bool subscribed; /* subscriptions sent on this connection */

@@ -51,18 +51,24 @@ static struct live_order *by_req(struct live *l, uint64_t req_id)
 }
 
 /* A free slot, or the final order heard of longest ago. */
+static bool reusable(const struct live_order *x)
+{
+	return !x->used || (venue_status_final(x->r.status) && !x->dirty);
+}
+
+/* Slots are taken round the table, so the one at the cursor is the oldest
+ * placement and almost always free or final: no scan of the whole table
+ * on the way to the wire. An order still live there is stepped over. */
 static struct live_order *slot(struct live *l)
 {
-	struct live_order *old = NULL;
-	for (size_t k = 0; k < l->o.orders_max; k++) {
-		struct live_order *x = &l->orders[k];
-		if (!x->used)
-			return x;
-		if (venue_status_final(x->r.status) && !x->dirty &&
-		    (!old || x->last_ns < old->last_ns))
-			old = x;
+	for (size_t i = 0; i < l->o.orders_max; i++) {
+		size_t k = (l->slot_next + i) % l->o.orders_max;
+		if (reusable(&l->orders[k])) {
+			l->slot_next = (k + 1) % l->o.orders_max;
+			return &l->orders[k];
+		}
 	}
-	return old;
+	return NULL;
 }
 
 /* Queues x's state for the execution thread, in order; a full ring marks it
