@@ -215,7 +215,13 @@ static void do_place(struct live *l, const struct venue_order *o)
 	struct venue_report *r = &x->r;
 	live__copy(r->cl_ord_id, sizeof(r->cl_ord_id), o->cl_ord_id);
 	live__copy(r->symbol, sizeof(r->symbol), o->symbol);
-	const struct kr_pair *p = live__pair(l->pairs, l->n_pairs, o->symbol);
+	/* The order names its instrument id: no search through Kraken's
+	 * hundreds of pairs on the way to the wire (checked, and looked up by
+	 * name when the ids do not match). */
+	const struct kr_pair *p =
+	    o->pair_id < l->n_pairs && strcmp(l->pairs[o->pair_id].symbol, o->symbol) == 0
+		? &l->pairs[o->pair_id]
+		: live__pair(l->pairs, l->n_pairs, o->symbol);
 	if (p)
 		live__copy(r->fee_asset, sizeof(r->fee_asset), p->quote);
 	r->status = VENUE_ST_PENDING;

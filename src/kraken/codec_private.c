@@ -437,10 +437,43 @@ int kr_priv_encode_sub_balances(char *buf, size_t cap, const char *token, uint64
 		    cap);
 }
 
+/* A bounded appender: add_order is on the way to the wire, and a handful of
+ * snprintf calls cost microseconds there. */
+struct out {
+	char *p, *end; /* end: the last byte, kept for the NUL */
+	bool over;
+};
+
+static void put(struct out *w, const char *s)
+{
+	for (; *s; s++) {
+		if (w->p == w->end) {
+			w->over = true;
+			return;
+		}
+		*w->p++ = *s;
+	}
+}
+
+static void put_u64(struct out *w, uint64_t v)
+{
+	char d[24];
+	int n = 0;
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	char s[24];
+	for (int k = 0; k < n; k++)
+		s[k] = d[n - 1 - k];
+	s[n] = '\0';
+	put(w, s);
+}
+
 int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *o,
 			     const char *token, uint64_t req_id)
 {
-	char qty[32], px[32], clid[80] = "", fee[40] = "", price[48] = "", dl[64] = "", t[40];
+	char qty[32], px[32], t[40];
 
 	if (!plain(token) || !plain(o->symbol) || o->qty <= 0 ||
 	    (o->cl_ord_id && *o->cl_ord_id && !plain(o->cl_ord_id)) ||
@@ -449,31 +482,54 @@ int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *
 		return ERR_INVALID;
 	if (fx_format(o->qty, o->qty_scale, qty, sizeof(qty)) < 0)
 		return ERR_INVALID;
+	if (!o->market &&
+	    (o->limit_price <= 0 || fx_format(o->limit_price, o->price_scale, px, sizeof(px)) < 0))
+		return ERR_INVALID;
+	if (o->cl_ord_id && strlen(o->cl_ord_id) >= 64)
+		return ERR_INVALID;
+	if (o->deadline_ns && clock_fmt_rfc3339(o->deadline_ns, 3, t, sizeof(t)) < 0)
+		return ERR_INVALID;
+	if (cap == 0)
+		return ERR_RANGE;
+	struct out w = {buf, buf + cap - 1, false};
+	put(&w, "{\"method\":\"add_order\",\"params\":{\"order_type\":\"");
+	put(&w, o->market ? "market" : "limit");
+	put(&w, "\",\"side\":\"");
+	put(&w, o->buy ? "buy" : "sell");
+	put(&w, "\",\"order_qty\":");
+	put(&w, qty);
+	put(&w, ",\"symbol\":\"");
+	put(&w, o->symbol);
+	put(&w, "\"");
 	if (!o->market) {
-		if (o->limit_price <= 0 ||
-		    fx_format(o->limit_price, o->price_scale, px, sizeof(px)) < 0)
-			return ERR_INVALID;
-		snprintf(price, sizeof(price), ",\"limit_price\":%s", px);
+		put(&w, ",\"limit_price\":");
+		put(&w, px);
 	}
-	if (o->cl_ord_id && *o->cl_ord_id)
-		if (snprintf(clid, sizeof(clid), ",\"cl_ord_id\":\"%s\"", o->cl_ord_id) >=
-		    (int)sizeof(clid))
-			return ERR_INVALID;
-	if (o->fee_preference)
-		snprintf(fee, sizeof(fee), ",\"fee_preference\":\"%s\"", o->fee_preference);
+	put(&w, ",\"time_in_force\":\"");
+	put(&w, o->ioc ? "ioc" : "gtc");
+	put(&w, "\"");
+	if (o->cl_ord_id && *o->cl_ord_id) {
+		put(&w, ",\"cl_ord_id\":\"");
+		put(&w, o->cl_ord_id);
+		put(&w, "\"");
+	}
+	if (o->fee_preference) {
+		put(&w, ",\"fee_preference\":\"");
+		put(&w, o->fee_preference);
+		put(&w, "\"");
+	}
 	if (o->deadline_ns) {
-		if (clock_fmt_rfc3339(o->deadline_ns, 3, t, sizeof(t)) < 0)
-			return ERR_INVALID;
-		snprintf(dl, sizeof(dl), ",\"deadline\":\"%s\"", t);
+		put(&w, ",\"deadline\":\"");
+		put(&w, t);
+		put(&w, "\"");
 	}
-	return done(snprintf(buf, cap,
-			     "{\"method\":\"add_order\",\"params\":{\"order_type\":\"%s\","
-			     "\"side\":\"%s\",\"order_qty\":%s,\"symbol\":\"%s\"%s,"
-			     "\"time_in_force\":\"%s\"%s%s%s,\"token\":\"%s\"},\"req_id\":%llu}",
-			     o->market ? "market" : "limit", o->buy ? "buy" : "sell", qty,
-			     o->symbol, price, o->ioc ? "ioc" : "gtc", clid, fee, dl, token,
-			     (unsigned long long)req_id),
-		    cap);
+	put(&w, ",\"token\":\"");
+	put(&w, token);
+	put(&w, "\"},\"req_id\":");
+	put_u64(&w, req_id);
+	put(&w, "}");
+	*w.p = '\0';
+	return w.over ? ERR_RANGE : (int)(w.p - buf);
 }
 
 int kr_priv_encode_cancel_order(char *buf, size_t cap, const char *order_id, const char *cl_ord_id,

@@ -294,6 +294,19 @@ static void test_encoders(void **state)
 			       "\"limit_price\":60000.1,\"time_in_force\":\"ioc\",\"cl_ord_id\":"
 			       "\"ar1x-01\",\"fee_preference\":\"quote\",\"token\":\"TOK\"},"
 			       "\"req_id\":9}");
+	/* The length returned; a buffer one byte short is ERR_RANGE, never a
+	 * cut request; the deadline goes between the fee and the token. */
+	int n = kr_priv_encode_add_order(b, sizeof(b), &o, "TOK", 9);
+	assert_int_equal(n, (int)strlen(b));
+	char exact[512];
+	assert_int_equal(kr_priv_encode_add_order(exact, (size_t)n + 1, &o, "TOK", 9), n);
+	assert_string_equal(exact, b);
+	assert_int_equal(kr_priv_encode_add_order(exact, (size_t)n, &o, "TOK", 9), ERR_RANGE);
+	o.deadline_ns = 1796126400123000000ll;
+	assert_true(kr_priv_encode_add_order(b, sizeof(b), &o, "TOK", 18446744073709551615ull) > 0);
+	assert_non_null(strstr(b, "\"fee_preference\":\"quote\",\"deadline\":\"2026-"));
+	assert_non_null(strstr(b, ".123Z\",\"token\":\"TOK\"},\"req_id\":18446744073709551615}"));
+	o.deadline_ns = 0;
 	o.market = true;
 	o.buy = false;
 	o.ioc = false;
