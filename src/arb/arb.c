@@ -84,7 +84,7 @@ static unsigned refresh_rates(struct arb *a, uint32_t p)
 
 static float screen_threshold(const struct arb *a)
 {
-	return (float)(1 + a->cfg.min_profit_bps / 1e4);
+	return (float)(1 + a->cfg.detect_min_profit_bps / 1e4);
 }
 
 /* The top-of-book bound of the cycle of entry e in group d. */
@@ -149,7 +149,7 @@ struct arb *arb_new(const struct arb_cfg *cfg, const struct clock *clock, uint64
 		return NULL;
 	}
 	if (!(cfg->max_notional > 0) || cfg->taker_fee_bps < 0 || cfg->taker_fee_bps > 10000 ||
-	    cfg->min_profit_bps < 0) {
+	    !(cfg->detect_min_profit_bps >= 0)) {
 		err_set(info, ERR_INVALID,
 			"arb_new: ARB_MAX_NOTIONAL must be > 0 and fees/minimums in range");
 		return NULL;
@@ -304,7 +304,7 @@ static struct arb__env env_of(const struct arb *a)
 	    .tradable = a->tradable,
 	    .cap = a->cap,
 	    .max_age_ns = (uint64_t)a->cfg.max_book_age_ms * 1000000u,
-	    .min_profit_bps = a->cfg.min_profit_bps,
+	    .min_profit_bps = a->cfg.detect_min_profit_bps,
 	};
 }
 

@@ -117,7 +117,7 @@ struct arb_opp {
 
 /* Why a cycle was or was not an opportunity (arb_eval_cycle). */
 enum arb_verdict {
-	ARB_V_OPP = 0,	    /* profit_bps >= ARB_MIN_PROFIT_BPS: an opportunity */
+	ARB_V_OPP = 0,	    /* profit_bps >= ARB_DETECT_MIN_PROFIT_BPS: an opportunity */
 	ARB_V_BELOW_MIN,    /* executable, best size found, but below the minimum */
 	ARB_V_NO_BOOK,	    /* a leg has no book bound */
 	ARB_V_INVALID_BOOK, /* a leg's book is not book_valid() */
@@ -174,10 +174,13 @@ void arb_graph_free(struct arb_graph *g);
 struct arb;
 
 /* Creates a detector with cfg's ARB_* values (copied), no universe, no books,
- * no callback. The clock is used for detect_ns only (NULL: clock_system);
- * borrowed until arb_free. Ids start at id_seed (0: the wall clock in
- * microseconds, so ids increase across runs). Returns owned (arb_free), or
- * NULL with info: ERR_INVALID, ERR_NOMEM. Start-up only. */
+ * no callback. It reports cycles at or above cfg->detect_min_profit_bps
+ * (ARB_DETECT_MIN_PROFIT_BPS); cfg->min_profit_bps is risk's and not read
+ * here, so a cfg built by hand sets both. The clock is used for detect_ns
+ * only (NULL: clock_system); borrowed until arb_free. Ids start at id_seed
+ * (0: the wall clock in microseconds, so ids increase across runs).
+ * Returns owned (arb_free), or NULL with info: ERR_INVALID, ERR_NOMEM.
+ * Start-up only. */
 struct arb *arb_new(const struct arb_cfg *cfg, const struct clock *clock, uint64_t id_seed,
 		    struct err_info *info);
 void arb_free(struct arb *a);

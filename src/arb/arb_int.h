@@ -70,7 +70,7 @@ struct arb__env {
 	const bool *tradable;		 /* current status by pair */
 	const double *cap;		 /* by home index: min(balance, max notional) */
 	uint64_t max_age_ns;
-	double min_profit_bps;
+	double min_profit_bps; /* ARB_DETECT_MIN_PROFIT_BPS: what is reported */
 };
 
 /* Full evaluation of cycle c (validity, age, depth walk, sizing, rounding);

@@ -350,6 +350,7 @@ static int setup(struct burst *b, struct kr_decoder **dp, struct arb **ap, struc
 	snprintf(cfg.home_assets, sizeof(cfg.home_assets), "USD,EUR,USDT,BTC");
 	cfg.taker_fee_bps = 26;
 	cfg.min_profit_bps = 5;
+	cfg.detect_min_profit_bps = 5;
 	cfg.max_notional = 1000;
 	cfg.max_book_age_ms = 60000;
 	d = *dp = kr_decoder_new(0);

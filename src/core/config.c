@@ -402,6 +402,18 @@ const struct config_key config__keys[] = {
      .max = 10000,
      AT(arb.min_profit_bps),
      .help = "smallest net profit in basis points worth executing"},
+    /* The table has no "unset" double, so the default is empty: the field
+     * stays 0 after the defaults, and derive_values() copies
+     * ARB_MIN_PROFIT_BPS into it when no value was given. */
+    {.name = "ARB_DETECT_MIN_PROFIT_BPS",
+     .type = CONFIG_T_DOUBLE,
+     .def = "",
+     .min = 0,
+     .max = 10000,
+     AT(arb.detect_min_profit_bps),
+     .help = "smallest net profit in basis points the detector reports (each one recorded); "
+	     "risk rejects those below ARB_MIN_PROFIT_BPS as min_profit (empty: "
+	     "ARB_MIN_PROFIT_BPS)"},
     {.name = "ARB_MAX_NOTIONAL",
      .type = CONFIG_T_DOUBLE,
      .def = "100",
@@ -1428,6 +1440,14 @@ static const char *given(const struct loader *ld, const char *name)
 	return strncmp(v, ENC_PREFIX, strlen(ENC_PREFIX)) == 0 ? LOG_REDACTED : v;
 }
 
+/* Values whose default is another key's value, once every key is parsed. */
+static void derive_values(struct loader *ld)
+{
+	struct config *c = ld->cfg;
+	if (!raw_or_empty(ld, "ARB_DETECT_MIN_PROFIT_BPS")[0])
+		c->arb.detect_min_profit_bps = c->arb.min_profit_bps;
+}
+
 static int check_rules(struct loader *ld)
 {
 	const struct config *c = ld->cfg;
@@ -1484,6 +1504,20 @@ static int check_rules(struct loader *ld)
 			       "KRAKEN_WS_RECONNECT_MAX_MS=%u: expected at least "
 			       "KRAKEN_WS_RECONNECT_MIN_MS (%u)",
 			       c->kraken.ws_reconnect_max_ms, c->kraken.ws_reconnect_min_ms);
+	/* A detect threshold above the trade one would hide opportunities risk
+	 * would trade: the detector reports, risk only narrows. */
+	if (c->arb.detect_min_profit_bps > c->arb.min_profit_bps) {
+		const char *min = given(ld, "ARB_MIN_PROFIT_BPS");
+		if (!min[0]) {
+			snprintf(shown, sizeof(shown), "%.15g", c->arb.min_profit_bps);
+			min = shown;
+		}
+		return err_set(
+		    ld->info, ERR_CONFIG,
+		    "ARB_DETECT_MIN_PROFIT_BPS=%s: above ARB_MIN_PROFIT_BPS=%s; expected "
+		    "at most ARB_MIN_PROFIT_BPS (or empty for the same value)",
+		    given(ld, "ARB_DETECT_MIN_PROFIT_BPS"), min);
+	}
 	if (!c->web.auth && c->app.env != APP_ENV_DEV)
 		return err_set(ld->info, ERR_CONFIG,
 			       "DASHBOARD_AUTH=off: expected on unless APP_ENV=dev (APP_ENV=%s)",
@@ -1527,6 +1561,7 @@ int config_load(struct config *cfg, const char *env_file, char *const *envp, str
 				goto cleanup;
 		}
 	}
+	derive_values(ld);
 	rc = check_rules(ld);
 cleanup:
 	fernet_free(ld->fernet);

@@ -108,7 +108,8 @@ struct book_cfg {
 struct arb_cfg {
 	char home_assets[CONFIG_STR]; /* ARB_HOME_ASSETS: comma list */
 	double taker_fee_bps;	      /* ARB_TAKER_FEE_BPS: when no account tier is known */
-	double min_profit_bps;	      /* ARB_MIN_PROFIT_BPS */
+	double min_profit_bps;	      /* ARB_MIN_PROFIT_BPS: what risk lets trade */
+	double detect_min_profit_bps; /* ARB_DETECT_MIN_PROFIT_BPS; unset: min_profit_bps */
 	double max_notional;	      /* ARB_MAX_NOTIONAL: per cycle, home asset units */
 	uint32_t max_book_age_ms;     /* ARB_MAX_BOOK_AGE_MS */
 	double slippage_bps;	      /* ARB_SLIPPAGE_BPS */

@@ -7,7 +7,10 @@
  *       start), with a text saying to restart, and audited;
  *   (e) `arbitrade kill` (RISK_KILL_FILE): the running bot engages the kill
  *       switch within about a second, audited with the file as actor; a
- *       later window is rejected as killed. */
+ *       later window is rejected as killed;
+ *   min_profit: ARB_DETECT_MIN_PROFIT_BPS=0 below ARB_MIN_PROFIT_BPS=500, so
+ *       a window's cycle is detected and recorded (a near miss) and risk
+ *       rejects it with that reason; nothing is traded. */
 #include "test_e2e.h"
 
 static int setup(void **state)
@@ -89,10 +92,54 @@ static void test_exposure_mode_switch_kill_file(void **state)
 			 1);
 }
 
+static const char *const near_miss[] = {
+    "TRADING_MODE=paper",
+    "PAPER_STARTING_BALANCES=USD=1000",
+    "ARB_MAX_NOTIONAL=100",
+    "RISK_MAX_EXPOSURE=500", /* room for the cycle: no later rule stops it */
+    "ARB_SLIPPAGE_BPS=0",
+    "ARB_MIN_PROFIT_BPS=500",	   /* risk trades only from here */
+    "ARB_DETECT_MIN_PROFIT_BPS=0", /* the detector reports every profitable cycle */
+    NULL};
+
+/* The detector alone would make min_profit unreachable: it applies the same
+ * minimum. With the detect threshold lower, risk's rule is what rejects. */
+static void test_min_profit_near_miss(void **state)
+{
+	(void)state;
+	struct e2e_bot b;
+	e2e_start_bot(&b, "min_profit.duckdb", false, near_miss);
+
+	window_until_rejected(&b);
+	assert_int_equal(e2e_health_num(&b, "accepted"), 0);
+	assert_true(e2e_health_num(&b, "opportunities") >= 1);
+	e2e_stop_bot(&b);
+
+	const char *db = b.db;
+	assert_true(e2e_sql_i64(db, "SELECT count(*) FROM opportunities WHERE verdict='rejected' "
+				    "AND reason LIKE 'min_profit: %'") >= 1);
+	/* Each is a near miss: detected, profitable, below the trade minimum. */
+	assert_int_equal(
+	    e2e_sql_i64(db, "SELECT count(*) FROM opportunities WHERE "
+			    "verdict='rejected' AND reason LIKE 'min_profit: %' AND "
+			    "NOT (expected_profit_bps >= 0 AND expected_profit_bps < 500)"),
+	    0);
+	assert_int_equal(e2e_sql_i64(db, "SELECT count(*) FROM opportunities r WHERE "
+					 "r.verdict='rejected' AND r.reason LIKE 'min_profit: %' "
+					 "AND NOT EXISTS (SELECT 1 FROM opportunities d WHERE "
+					 "d.opp_id=r.opp_id AND d.verdict='detected')"),
+			 0);
+	assert_int_equal(e2e_sql_i64(db, "SELECT count(*) FROM opportunities WHERE "
+					 "verdict IN ('accepted', 'executed')"),
+			 0);
+	assert_int_equal(e2e_sql_i64(db, "SELECT count(*) FROM trades"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_exposure_mode_switch_kill_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_min_profit_near_miss, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,6 +136,14 @@ static void test_config_check(void **state)
 	assert_int_equal(run_cmd(&p, check, live, NULL), 2);
 	assert_non_null(strstr(p.out, "TRADING_MODE"));
 
+	/* The detector may report below what risk trades, never above. */
+	const char *detect[] = {"ARB_MIN_PROFIT_BPS=20", "ARB_DETECT_MIN_PROFIT_BPS=25", NULL};
+	assert_int_equal(run_cmd(&p, check, detect, NULL), 2);
+	assert_non_null(strstr(p.out, "ARB_DETECT_MIN_PROFIT_BPS=25"));
+	assert_non_null(strstr(p.out, "ARB_MIN_PROFIT_BPS=20"));
+	const char *near[] = {"ARB_MIN_PROFIT_BPS=20", "ARB_DETECT_MIN_PROFIT_BPS=0", NULL};
+	assert_int_equal(run_cmd(&p, check, near, NULL), 0);
+
 	/* A .env file in the working directory is read; the environment wins. */
 	char envfile[700];
 	snprintf(envfile, sizeof(envfile), "%s/.env", dir);

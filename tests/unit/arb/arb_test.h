@@ -61,6 +61,7 @@ static inline struct arb_cfg tp_cfg(const char *homes, double fee_bps, double mi
 	snprintf(c.home_assets, sizeof c.home_assets, "%s", homes);
 	c.taker_fee_bps = fee_bps;
 	c.min_profit_bps = min_bps;
+	c.detect_min_profit_bps = min_bps; /* config_load's default: the same */
 	c.max_notional = max_notional;
 	c.max_book_age_ms = 1000;
 	return c;

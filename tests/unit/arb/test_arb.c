@@ -352,7 +352,8 @@ static void test_threshold(void **state)
 	uint32_t c = find_cycle(a, "USD>BTC>ETH>USD");
 	assert_int_equal(arb_eval_cycle(a, c, NOW, &o), ARB_V_SCREENED);
 	arb_free(a);
-	cfg.min_profit_bps = 368.845; /* between the walk (368.8415) and the top (368.8515) */
+	/* between the walk (368.8415) and the top (368.8515) */
+	cfg.min_profit_bps = cfg.detect_min_profit_bps = 368.845;
 	a = arb_new(&cfg, NULL, 1, &info);
 	assert_non_null(a);
 	assert_int_equal(arb_set_universe(a, t->pairs, N_TRI, 0, &info), 0);
@@ -362,6 +363,55 @@ static void test_threshold(void **state)
 	assert_true(fabs(o.profit_home - 92.3026) < 1e-9);
 	assert_int_equal(arb_on_book(a, P_ETHUSD, NOW), 0);
 	arb_free(a);
+}
+
+/* ARB_DETECT_MIN_PROFIT_BPS below ARB_MIN_PROFIT_BPS: the detector screens,
+ * judges and emits by the detect threshold alone, so a cycle between the two
+ * (368.84 bps, with the trade minimum at 400) is reported for risk to reject. */
+static void test_detect_threshold(void **state)
+{
+	struct tri *t = *state;
+	struct arb_cfg cfg = tp_cfg("USD", 10, 400, 10000);
+	struct err_info info;
+	struct arb_opp o;
+
+	cfg.detect_min_profit_bps = 5;
+	struct arb *a = arb_new(&cfg, NULL, 1, &info);
+	assert_non_null(a);
+	assert_int_equal(arb_set_universe(a, t->pairs, N_TRI, 0, &info), 0);
+	for (unsigned i = 0; i < N_TRI; i++)
+		assert_int_equal(arb_bind_book(a, i, t->books[i]), 0);
+	uint32_t c = find_cycle(a, "USD>BTC>ETH>USD");
+	assert_int_equal(arb_eval_cycle(a, c, NOW, &o), ARB_V_OPP);
+	assert_true(o.profit_bps > 368.84 && o.profit_bps < cfg.min_profit_bps);
+	assert_true(fabs(o.profit_home - 92.3026) < 1e-9);
+	t->n_got = 0;
+	arb_set_callback(a, collect, t);
+	assert_int_equal(arb_on_book(a, P_ETHUSD, NOW), 1);
+	assert_int_equal(t->n_got, 1);
+	assert_string_equal(t->got[0].path, "USD>BTC>ETH>USD");
+	assert_true(t->got[0].profit_bps < cfg.min_profit_bps);
+	arb_free(a);
+
+	/* Above the cycle's bound the detect threshold screens it out again. */
+	cfg.detect_min_profit_bps = 368.9;
+	a = arb_new(&cfg, NULL, 1, &info);
+	assert_non_null(a);
+	assert_int_equal(arb_set_universe(a, t->pairs, N_TRI, 0, &info), 0);
+	for (unsigned i = 0; i < N_TRI; i++)
+		assert_int_equal(arb_bind_book(a, i, t->books[i]), 0);
+	c = find_cycle(a, "USD>BTC>ETH>USD");
+	assert_int_equal(arb_eval_cycle(a, c, NOW, &o), ARB_V_SCREENED);
+	t->n_got = 0;
+	arb_set_callback(a, collect, t);
+	assert_int_equal(arb_on_book(a, P_ETHUSD, NOW), 0);
+	assert_int_equal(t->n_got, 0);
+	arb_free(a);
+
+	/* A negative detect threshold is not a configuration arb_new takes. */
+	cfg.detect_min_profit_bps = -1;
+	assert_null(arb_new(&cfg, NULL, 1, &info));
+	assert_int_equal(info.code, ERR_INVALID);
 }
 
 /* A limit price rounds away from the book onto the price increment. */
@@ -481,6 +531,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_minimums, tri_setup, tri_teardown),
 	    cmocka_unit_test_setup_teardown(test_fees_and_threshold, tri_setup, tri_teardown),
 	    cmocka_unit_test_setup_teardown(test_threshold, tri_setup, tri_teardown),
+	    cmocka_unit_test_setup_teardown(test_detect_threshold, tri_setup, tri_teardown),
 	    cmocka_unit_test(test_limit_rounding),
 	    cmocka_unit_test(test_k4_counts),
 	    cmocka_unit_test(test_bad_input),

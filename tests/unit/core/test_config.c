@@ -167,6 +167,7 @@ static void check_defaults(const struct config *c)
 	assert_string_equal(c->arb.home_assets, "USD");
 	assert_true(c->arb.taker_fee_bps == 26.0);
 	assert_true(c->arb.min_profit_bps == 5.0);
+	assert_true(c->arb.detect_min_profit_bps == 5.0);
 	assert_true(c->arb.max_notional == 100.0);
 	assert_int_equal(c->arb.max_book_age_ms, 2000);
 	assert_true(c->arb.slippage_bps == 5.0);
@@ -408,6 +409,8 @@ static const struct good_case good_cases[] = {
     {"DASHBOARD_SECURE_COOKIES=1", 'b', 1, NULL},
     {"ARB_MIN_PROFIT_BPS=0", 'd', 0, NULL},
     {"ARB_MIN_PROFIT_BPS=12.5", 'd', 12.5, NULL},
+    {"ARB_DETECT_MIN_PROFIT_BPS=0", 'd', 0, NULL},
+    {"ARB_DETECT_MIN_PROFIT_BPS=2.5", 'd', 2.5, NULL},
     {"ARB_TAKER_FEE_BPS=1e2", 'd', 100, NULL},
     {"ARB_MAX_NOTIONAL=0.001", 'd', 0.001, NULL},
     {"RISK_DAILY_LOSS_LIMIT=1000000000", 'd', 1e9, NULL},
@@ -584,6 +587,31 @@ static const struct bad_case bad_cases[] = {
      {"KRAKEN_WS_RECONNECT_MIN_MS=5000", "KRAKEN_WS_RECONNECT_MAX_MS=2000"},
      ERR_CONFIG,
      {"KRAKEN_WS_RECONNECT_MAX_MS=2000", "KRAKEN_WS_RECONNECT_MIN_MS (5000)"},
+     {NULL}},
+    {"detect above the default minimum",
+     NULL,
+     {"ARB_DETECT_MIN_PROFIT_BPS=10"},
+     ERR_CONFIG,
+     {"ARB_DETECT_MIN_PROFIT_BPS=10", "above ARB_MIN_PROFIT_BPS=5;",
+      "expected at most ARB_MIN_PROFIT_BPS"},
+     {NULL}},
+    {"detect above the minimum",
+     NULL,
+     {"ARB_MIN_PROFIT_BPS=500", "ARB_DETECT_MIN_PROFIT_BPS=500.5"},
+     ERR_CONFIG,
+     {"ARB_DETECT_MIN_PROFIT_BPS=500.5", "above ARB_MIN_PROFIT_BPS=500;"},
+     {NULL}},
+    {"detect above the minimum in the file",
+     "ARB_MIN_PROFIT_BPS=2\nARB_DETECT_MIN_PROFIT_BPS=3\n",
+     {NULL},
+     ERR_CONFIG,
+     {"ARB_DETECT_MIN_PROFIT_BPS=3", "above ARB_MIN_PROFIT_BPS=2;"},
+     {NULL}},
+    {"detect below zero",
+     NULL,
+     {"ARB_DETECT_MIN_PROFIT_BPS=-1"},
+     ERR_CONFIG,
+     {"ARB_DETECT_MIN_PROFIT_BPS=-1", "out of range"},
      {NULL}},
     {"bad enum",
      NULL,
@@ -960,6 +988,43 @@ static void test_bad_values(void **state)
 		run_bad(&bad_cases[i]);
 }
 
+/* ARB_DETECT_MIN_PROFIT_BPS: unset or empty, it follows ARB_MIN_PROFIT_BPS
+ * wherever that came from; given, it stands at or below it. */
+static void test_detect_min_profit(void **state)
+{
+	static const struct {
+		const char *file;
+		const char *env[3];
+		double min, detect;
+	} cases[] = {
+	    {NULL, {NULL}, 5, 5},
+	    {NULL, {"ARB_MIN_PROFIT_BPS=20", NULL}, 20, 20},
+	    {NULL, {"ARB_MIN_PROFIT_BPS=20", "ARB_DETECT_MIN_PROFIT_BPS=", NULL}, 20, 20},
+	    {"ARB_MIN_PROFIT_BPS=7.5\n", {NULL}, 7.5, 7.5},
+	    {"ARB_DETECT_MIN_PROFIT_BPS=1\n", {"ARB_DETECT_MIN_PROFIT_BPS=", NULL}, 5, 5},
+	    {NULL, {"ARB_MIN_PROFIT_BPS=500", "ARB_DETECT_MIN_PROFIT_BPS=0", NULL}, 500, 0},
+	    {NULL, {"ARB_MIN_PROFIT_BPS=0", NULL}, 0, 0},
+	    {NULL, {"ARB_MIN_PROFIT_BPS=12.5", "ARB_DETECT_MIN_PROFIT_BPS=12.5", NULL}, 12.5, 12.5},
+	    {"ARB_MIN_PROFIT_BPS=30\nARB_DETECT_MIN_PROFIT_BPS=40\n",
+	     {"ARB_DETECT_MIN_PROFIT_BPS=10", NULL},
+	     30,
+	     10},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		struct err_info info;
+		if (load(&cfg, cases[i].file, cases[i].env, &info) != 0)
+			fail_msg("case %zu: %s", i, info.msg);
+		if (cfg.arb.min_profit_bps != cases[i].min ||
+		    cfg.arb.detect_min_profit_bps != cases[i].detect)
+			fail_msg("case %zu: min %g detect %g, want %g %g", i,
+				 cfg.arb.min_profit_bps, cfg.arb.detect_min_profit_bps,
+				 cases[i].min, cases[i].detect);
+		config_release(&cfg);
+	}
+}
+
 /* Every key: an unparsable or over-long value names that key, and a secret
  * key's value is never shown. */
 static void test_every_key_rejects(void **state)
@@ -1334,6 +1399,8 @@ int main(void)
 	    cmocka_unit_test(test_good_values),
 	    cmocka_unit_test(test_permissions_good),
 	    cmocka_unit_test(test_bad_values),
+	    /* the derived default (this comment also keeps clang-format to one test a line) */
+	    cmocka_unit_test(test_detect_min_profit),
 	    cmocka_unit_test(test_every_key_rejects),
 	    cmocka_unit_test(test_enc_values),
 	    cmocka_unit_test(test_enc_failures),
