@@ -82,6 +82,18 @@ struct app_pending {
 	int64_t rec_ns; /* ts of its accepted row: the final row sorts after it */
 };
 
+/* Opportunity rows the md thread writes once the book event's decisions
+ * are all made: one event can yield several opportunities, and formatting
+ * the rows of the first ones would delay the submit of a later one. */
+#define APP_ROWS_DEFER 16
+
+struct app_row {
+	struct arb_opp opp;
+	enum store_verdict v;
+	int64_t ts;
+	char reason[STORE_REASON_LEN];
+};
+
 struct app_pipeline {
 	const struct config *cfg;
 	struct store *store;
@@ -100,6 +112,8 @@ struct app_pipeline {
 	uint64_t bal_seen;   /* balances generation last given to the detector */
 	struct app_bal_snap bal_md;
 	struct app_pending pend; /* staging copy for the pending ring */
+	struct app_row rows[APP_ROWS_DEFER];
+	unsigned n_rows;
 	struct hist hot;
 	uint64_t hot_pub_ns;
 	bool exchange_online; /* the status channel's last word (on_frame) */

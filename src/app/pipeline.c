@@ -55,12 +55,37 @@ static int64_t rec_ts(struct app_pipeline *p)
 	return now;
 }
 
-static void rec_opp_at(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
-		       const char *reason, int64_t ts)
+static void rec_opp_now(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
+			const char *reason, int64_t ts)
 {
 	struct store_rec r;
 	replay_rec_opportunity(o, ts, p->smode, v, reason, &r);
 	enqueue(p, &r);
+}
+
+/* Staged (ts taken now) and written by flush_rows after the event; at
+ * once when the stage is full. */
+static void rec_opp_at(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
+		       const char *reason, int64_t ts)
+{
+	if (p->n_rows == APP_ROWS_DEFER) {
+		rec_opp_now(p, o, v, reason, ts);
+		return;
+	}
+	struct app_row *w = &p->rows[p->n_rows++];
+	w->opp = *o;
+	w->v = v;
+	w->ts = ts;
+	snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
+}
+
+static void flush_rows(struct app_pipeline *p)
+{
+	for (unsigned i = 0; i < p->n_rows; i++) {
+		const struct app_row *w = &p->rows[i];
+		rec_opp_now(p, &w->opp, w->v, w->reason[0] ? w->reason : NULL, w->ts);
+	}
+	p->n_rows = 0;
 }
 
 static void rec_opp(struct app_pipeline *p, const struct arb_opp *o, enum store_verdict v,
@@ -203,6 +228,7 @@ static void on_book(void *ctx, const struct book *b, uint32_t pair_id, uint64_t 
 	refresh_balances(p);
 	arb_on_book(p->arb, pair_id, recv_ns);
 	uint64_t done = clock_mono_ns();
+	flush_rows(p);
 	hist_record(&p->hot, done > recv_ns ? done - recv_ns : 0);
 	if (done - p->hot_pub_ns >= HOT_PUBLISH_NS) {
 		hist_publish(&p->hot_pub, &p->hot);

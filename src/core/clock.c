@@ -181,7 +181,7 @@ static int take_char(const char *s, size_t len, size_t *i, char c)
 
 int clock_parse_rfc3339(const char *s, size_t len, int64_t *out_ns)
 {
-	int year, mon, day, hh, mm, ss;
+	int year = 0, mon = 0, day = 0, hh = 0, mm = 0, ss = 0;
 	int64_t frac = 0;
 	int64_t offset = 0;
 	int64_t secs, ns;
