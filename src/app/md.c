@@ -248,6 +248,7 @@ int app__md_start(struct app_md *m)
 	int rc = pthread_create(&m->thread, NULL, md_thread, m);
 	if (rc != 0)
 		return -rc;
+	pthread_setname_np(m->thread, "arb-md"); /* for top -H, perf, ps -L */
 	m->thread_started = true;
 	return 0;
 }

@@ -140,8 +140,14 @@ static void sh_destroy(void *ctx)
 {
 	(void)ctx; /* the scenario destroys the paper venue itself */
 }
-static const struct venue_ops shim_ops = {"profile-paper", sh_place,	sh_cancel, sh_cancel_all,
-					  sh_query,	   sh_balances, sh_poll,   sh_destroy};
+static const struct venue_ops shim_ops = {.name = "profile-paper",
+					  .place = sh_place,
+					  .cancel = sh_cancel,
+					  .cancel_all = sh_cancel_all,
+					  .query = sh_query,
+					  .balances = sh_balances,
+					  .poll = sh_poll,
+					  .destroy = sh_destroy};
 
 /* USD>BTC>ETH>USD at the books' best prices: buy 0.002 BTC, buy the ETH it
  * pays for, sell that ETH; the sizes vary a little per opportunity. */

@@ -422,6 +422,8 @@ int log_start(const struct log_options *opt)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&g.thread, NULL, log_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)
+		pthread_setname_np(g.thread, "arb-log");
 	if (rc != 0) {
 		ring_mpsc_free(g.ring);
 		g.ring = NULL;

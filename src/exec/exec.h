@@ -204,6 +204,13 @@ int exec_poll(struct exec *e, uint64_t now_ns, int64_t wall_ns);
 /* True when no cycle is active and nothing is queued. */
 bool exec_idle(const struct exec *e);
 
+/* Between opportunities, for an execution thread that never sleeps: goes
+ * through a cycle's first order (order id, prices, the journal line
+ * formatted but not written, the journal's current page touched, the
+ * venue's warm()) without sending or recording anything. Does nothing
+ * while a cycle runs or before the reconcile. Execution thread. */
+void exec_warm(struct exec *e);
+
 /* Runs exec_poll in a thread of its own with clock (NULL: clock_system;
  * borrowed), spinning briefly after activity and sleeping ~100 us when idle.
  * exec_reconcile must have succeeded. 0, ERR_BADSTATE or -errno. exec_stop

@@ -86,10 +86,11 @@ struct exec {
 	struct risk *risk;
 	struct exec_sink sink;
 	struct ring_spsc *ring;
-	int jfd;	/* journal, -1 when disabled */
-	off_t joff;	/* where the next journal line goes */
-	bool junsynced; /* an intent written since the last fdatasync (sync "after") */
-	char *jmap;	/* the journal's JOURNAL_BYTES mapped (after the reconcile), or NULL */
+	int jfd;	    /* journal, -1 when disabled */
+	off_t joff;	    /* where the next journal line goes */
+	bool junsynced;	    /* an intent written since the last fdatasync (sync "after") */
+	uint32_t warm_pair; /* exec_warm goes round the pairs */
+	char *jmap;	    /* the journal's JOURNAL_BYTES mapped (after the reconcile), or NULL */
 	char jpath[CONFIG_PATH];
 	bool reconciled;
 	bool kill_seen;
@@ -113,6 +114,10 @@ struct exec {
 /* journal.c */
 int exec__journal_open(struct exec *e, struct err_info *info);
 int exec__journal_intent(struct exec *e, const struct exec_order *o);
+/* exec_warm's part: the intent line of o formatted into a scratch buffer,
+ * and the byte that ends the journal's data stored again (unchanged), so
+ * the page is writable before the next intent (a sync write-protects it). */
+void exec__journal_warm(struct exec *e, const struct exec_order *o);
 /* fdatasync of the intents written since the last one (sync "after"). */
 void exec__journal_sync(struct exec *e);
 /* Unmaps and closes the journal (intents not synced yet are synced). */

@@ -161,6 +161,16 @@ int exec__journal_intent(struct exec *e, const struct exec_order *o)
 	return rc;
 }
 
+void exec__journal_warm(struct exec *e, const struct exec_order *o)
+{
+	char line[256];
+	if (e->jfd < 0)
+		return;
+	(void)intent_line(&o->o, e->cyc.opp.id, o->leg, line, sizeof(line));
+	if (e->jmap && (size_t)e->joff < JOURNAL_BYTES)
+		*(volatile char *)(e->jmap + e->joff) = '\0'; /* it is '\0' already */
+}
+
 void exec__journal_sync(struct exec *e)
 {
 	if (e->jfd < 0 || !e->junsynced)

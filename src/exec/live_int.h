@@ -126,6 +126,9 @@ void *live__thread(void *arg);
 /* One turn of that body without waiting (inline_transport): commands, the
  * socket, timers, reports. On the execution thread. */
 void live__pump(struct live *l);
+/* The transport's part of place() on a made-up order, nothing sent or
+ * kept (venue_ops.warm). inline_transport only: on the transport's thread. */
+void live__warm(struct live *l);
 /* Builds the kr_ws for l (transport thread not yet running). */
 int live__ws_new(struct live *l, struct err_info *info);
 

@@ -656,6 +656,28 @@ static void timers(struct live *l, uint64_t now)
 	}
 }
 
+void live__warm(struct live *l)
+{
+	char buf[KR_WS_TX_MAX];
+	if (l->n_pairs == 0)
+		return;
+	const struct kr_pair *p = &l->pairs[l->slot_next % l->n_pairs];
+	const struct live_order *x = &l->orders[l->slot_next];
+	struct kr_priv_order k = {.symbol = p->symbol,
+				  .buy = x->used, /* a read of the slot place() takes next */
+				  .ioc = true,
+				  .qty = p->qty_increment > 0 ? p->qty_increment : 1,
+				  .qty_scale = p->qty_precision,
+				  .limit_price = p->price_increment > 0 ? p->price_increment : 1,
+				  .price_scale = p->price_precision,
+				  .cl_ord_id = "arwarm-00",
+				  .fee_preference = "quote",
+				  .deadline_ns = clock_wall_ns() + (int64_t)DEADLINE_NS};
+	(void)live__pair(l->pairs, l->n_pairs, p->symbol);
+	(void)kr_priv_encode_add_order(buf, sizeof(buf), &k, l->token[0] ? l->token : "t", 1);
+	kr_ws_warm(l->ws);
+}
+
 void live__pump(struct live *l)
 {
 	/* Commands first: an order queued by place() becomes a write the

@@ -661,6 +661,32 @@ void exec__start_cycle(struct exec *e, const struct arb_opp *opp)
 	}
 }
 
+void exec_warm(struct exec *e)
+{
+	if (!e->reconciled || e->cyc.active || e->cfg.n_pairs == 0)
+		return;
+	/* The steps of leg_order() and place() on a scratch order. */
+	struct exec_order o;
+	const struct arb_pair *p = &e->pairs[e->warm_pair++ % e->cfg.n_pairs];
+	memset(&o, 0, sizeof(o));
+	(void)exec_clid(e->st.started + 1, '0', 0, o.o.cl_ord_id, sizeof(o.o.cl_ord_id));
+	copy(o.o.symbol, sizeof(o.o.symbol), p->symbol);
+	o.o.side = VENUE_BUY;
+	o.o.type = VENUE_LIMIT;
+	o.o.price_scale = p->price_scale;
+	o.o.qty_scale = p->qty_scale;
+	o.o.limit_price = p->price_increment;
+	o.o.qty = p->qty_increment;
+	(void)exec__hash(o.o.cl_ord_id);
+	/* The cycle's table, which start_cycle clears: one read per line. */
+	const volatile unsigned char *c = (const volatile unsigned char *)&e->cyc;
+	for (size_t i = 0; i < sizeof(e->cyc); i += 64)
+		(void)c[i];
+	exec__journal_warm(e, &o);
+	if (e->venue->ops->warm)
+		e->venue->ops->warm(e->venue->ctx);
+}
+
 void exec__on_kill(struct exec *e)
 {
 	int rc = e->venue->ops->cancel_all(e->venue->ctx);

@@ -152,6 +152,12 @@ struct venue_ops {
 	 * Returns the number of reports delivered, or a negative error. */
 	int (*poll)(void *ctx, uint64_t now_ns, venue_report_fn fn, void *arg);
 
+	/* Optional (NULL: none). Goes through place()'s steps on a made-up
+	 * order without sending or keeping anything, so that their code and
+	 * data are in cache when a real order comes: opportunities are rare,
+	 * and a path that runs once a second runs cold. */
+	void (*warm)(void *ctx);
+
 	/* Frees the venue; NULL ctx does nothing. */
 	void (*destroy)(void *ctx);
 };

@@ -222,6 +222,10 @@ int kr_ws_service(struct kr_ws *ws);
  * writes the socket takes, timers) and returns. For a thread that spins. */
 int kr_ws_poll(struct kr_ws *ws);
 
+/* Reads the send slot the next kr_ws_send fills, so that it is in cache
+ * (a caller keeping its path to the wire warm). Thread of kr_ws_service. */
+void kr_ws_warm(struct kr_ws *ws);
+
 /* Makes a kr_ws_service in progress return promptly. Any thread. */
 void kr_ws_wake(struct kr_ws *ws);
 

@@ -242,6 +242,7 @@ struct store *store_open(const struct store_cfg *cfg, struct err_info *info)
 		err_set(info, -rc, "store: cannot start the writer: %s", err_str(-rc));
 		goto fail;
 	}
+	pthread_setname_np(s->thread, "arb-store");
 	s->thread_started = true;
 	if (s->migrations_applied)
 		LOG_INFO("store", "migrations applied", "count=%u version=%d",

@@ -220,9 +220,22 @@ static void wait_ready(struct venue *v)
 	assert_true(live_ready(v->ctx));
 }
 
-static void open_venue(struct venue *v, const char *url, uint32_t deadman_s)
+static const char *g_id_prefix = "lv-";
+
+/* g_id_prefix + s, in one of 8 rotating buffers. */
+static const char *ID(const char *s)
+{
+	static char buf[8][48];
+	static unsigned k;
+	char *b = buf[k++ % 8];
+	snprintf(b, sizeof buf[0], "%s%s", g_id_prefix, s);
+	return b;
+}
+
+static void open_venue_ex(struct venue *v, const char *url, uint32_t deadman_s, bool inline_t)
 {
 	struct live_opts o = {.ws_auth_url = url,
+			      .inline_transport = inline_t,
 			      .rest = g_rest,
 			      .pairs = g_pairs,
 			      .n_pairs = 1,
@@ -234,6 +247,11 @@ static void open_venue(struct venue *v, const char *url, uint32_t deadman_s)
 	if (live_venue_new(&o, v, &info) != 0)
 		fail_msg("live_venue_new: %s", info.msg);
 	assert_string_equal(v->ops->name, "live");
+}
+
+static void open_venue(struct venue *v, const char *url, uint32_t deadman_s)
+{
+	open_venue_ex(v, url, deadman_s, false);
 }
 
 static struct venue_order order(const char *clid, enum venue_side side, enum venue_tif tif,
@@ -251,21 +269,31 @@ static struct venue_order order(const char *clid, enum venue_side side, enum ven
 	return o;
 }
 
-static void test_trading(void **state)
+/* inline_t: the venue without a transport thread (EXEC_BUSY_POLL), whose
+ * warm() is called throughout and must send nothing. Ids get their own
+ * prefix per run: the simulator remembers them. */
+static void run_trading(bool inline_t)
 {
 	struct venue v;
 	struct venue_order o;
 	const struct venue_report *r;
-	(void)state;
 
-	open_venue(&v, auth_url, 0);
+	g_id_prefix = inline_t ? "li-" : "lv-";
+	open_venue_ex(&v, auth_url, 0, inline_t);
 	wait_ready(&v);
+	if (inline_t) {
+		struct live_stats w0;
+		for (int k = 0; k < 200; k++)
+			v.ops->warm(v.ctx);
+		live_stats(v.ctx, &w0);
+		assert_int_equal(w0.ws_orders + w0.rest_orders, 0);
+	}
 
 	/* An IOC order that fills: fee in the quote asset. */
-	o = order("lv-ioc-1", VENUE_BUY, VENUE_IOC, 700000, 100000);
+	o = order(ID("ioc-1"), VENUE_BUY, VENUE_IOC, 700000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
 	assert_int_equal(v.ops->place(v.ctx, &o), ERR_INVALID); /* same cl_ord_id */
-	r = wait_for(&v, "lv-ioc-1", VENUE_ST_FILLED, 10000);
+	r = wait_for(&v, ID("ioc-1"), VENUE_ST_FILLED, 10000);
 	assert_int_equal(r->status, VENUE_ST_FILLED);
 	assert_int_equal(r->filled_qty, 100000);
 	assert_true(r->avg_price > 500000 && r->avg_price < 700000);
@@ -277,45 +305,45 @@ static void test_trading(void **state)
 	assert_true(r->order_id[0] == 'O');
 
 	/* Refused by the exchange: Kraken's text. */
-	o = order("lv-rej-1", VENUE_SELL, VENUE_IOC, 10, 10000000000);
+	o = order(ID("rej-1"), VENUE_SELL, VENUE_IOC, 10, 10000000000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	r = wait_for(&v, "lv-rej-1", VENUE_ST_REJECTED, 10000);
+	r = wait_for(&v, ID("rej-1"), VENUE_ST_REJECTED, 10000);
 	assert_int_equal(r->status, VENUE_ST_REJECTED);
 	assert_string_equal(r->reason, "EOrder:Insufficient funds");
 	/* Refused before sending. */
 	o = order("bad id!", VENUE_BUY, VENUE_IOC, 700000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), ERR_INVALID);
-	assert_int_equal(v.ops->cancel(v.ctx, "lv-never"), ERR_NOTFOUND);
+	assert_int_equal(v.ops->cancel(v.ctx, ID("never")), ERR_NOTFOUND);
 
 	/* A resting GTC order, cancelled. */
-	o = order("lv-gtc-1", VENUE_BUY, VENUE_GTC, 300000, 100000);
+	o = order(ID("gtc-1"), VENUE_BUY, VENUE_GTC, 300000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	r = wait_for(&v, "lv-gtc-1", VENUE_ST_OPEN, 10000);
+	r = wait_for(&v, ID("gtc-1"), VENUE_ST_OPEN, 10000);
 	assert_int_equal(r->status, VENUE_ST_OPEN);
-	assert_int_equal(v.ops->cancel(v.ctx, "lv-gtc-1"), 0);
-	r = wait_for(&v, "lv-gtc-1", VENUE_ST_CANCELED, 10000);
+	assert_int_equal(v.ops->cancel(v.ctx, ID("gtc-1")), 0);
+	r = wait_for(&v, ID("gtc-1"), VENUE_ST_CANCELED, 10000);
 	assert_int_equal(r->status, VENUE_ST_CANCELED);
 	assert_int_equal(r->filled_qty, 0);
-	assert_int_equal(v.ops->cancel(v.ctx, "lv-gtc-1"), ERR_NOTFOUND);
+	assert_int_equal(v.ops->cancel(v.ctx, ID("gtc-1")), ERR_NOTFOUND);
 
 	/* cancel_all. */
-	o = order("lv-gtc-2", VENUE_BUY, VENUE_GTC, 300000, 100000);
+	o = order(ID("gtc-2"), VENUE_BUY, VENUE_GTC, 300000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	o = order("lv-gtc-3", VENUE_BUY, VENUE_GTC, 300100, 100000);
+	o = order(ID("gtc-3"), VENUE_BUY, VENUE_GTC, 300100, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	wait_for(&v, "lv-gtc-2", VENUE_ST_OPEN, 10000);
-	wait_for(&v, "lv-gtc-3", VENUE_ST_OPEN, 10000);
+	wait_for(&v, ID("gtc-2"), VENUE_ST_OPEN, 10000);
+	wait_for(&v, ID("gtc-3"), VENUE_ST_OPEN, 10000);
 	assert_int_equal(v.ops->cancel_all(v.ctx), 0);
-	assert_int_equal(wait_for(&v, "lv-gtc-2", VENUE_ST_CANCELED, 10000)->status,
+	assert_int_equal(wait_for(&v, ID("gtc-2"), VENUE_ST_CANCELED, 10000)->status,
 			 VENUE_ST_CANCELED);
-	assert_int_equal(wait_for(&v, "lv-gtc-3", VENUE_ST_CANCELED, 10000)->status,
+	assert_int_equal(wait_for(&v, ID("gtc-3"), VENUE_ST_CANCELED, 10000)->status,
 			 VENUE_ST_CANCELED);
 
 	/* A partial fill: the rest of the IOC order is cancelled. */
 	assert_int_equal(control("/control/partial_next?ratio=0.5"), 200);
-	o = order("lv-part-1", VENUE_BUY, VENUE_IOC, 700000, 200000);
+	o = order(ID("part-1"), VENUE_BUY, VENUE_IOC, 700000, 200000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	r = wait_for(&v, "lv-part-1", VENUE_ST_CANCELED, 10000);
+	r = wait_for(&v, ID("part-1"), VENUE_ST_CANCELED, 10000);
 	assert_int_equal(r->status, VENUE_ST_CANCELED);
 	assert_int_equal(r->filled_qty, 100000);
 	assert_int_equal(r->qty, 200000);
@@ -323,9 +351,9 @@ static void test_trading(void **state)
 
 	/* A late acknowledgement: the order is pending, then fills. */
 	assert_int_equal(control("/control/delay_ack?ms=800"), 200);
-	o = order("lv-late-1", VENUE_BUY, VENUE_IOC, 700000, 100000);
+	o = order(ID("late-1"), VENUE_BUY, VENUE_IOC, 700000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
-	r = wait_for(&v, "lv-late-1", VENUE_ST_FILLED, 10000);
+	r = wait_for(&v, ID("late-1"), VENUE_ST_FILLED, 10000);
 	assert_int_equal(r->status, VENUE_ST_FILLED);
 
 	/* Balances from the balances channel. */
@@ -343,13 +371,13 @@ static void test_trading(void **state)
 	struct live_stats st0, st1;
 	live_stats(v.ctx, &st0);
 	assert_int_equal(control("/control/delay_ack?ms=600"), 200);
-	o = order("lv-drop-1", VENUE_BUY, VENUE_IOC, 700000, 100000);
+	o = order(ID("drop-1"), VENUE_BUY, VENUE_IOC, 700000, 100000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);
 	/* Long enough for the request to reach the simulator, well short of
 	 * its 600 ms delay. */
 	h_sleep_ms(250);
 	assert_int_equal(control("/control/drop"), 200);
-	r = wait_for(&v, "lv-drop-1", VENUE_ST_FILLED, 15000);
+	r = wait_for(&v, ID("drop-1"), VENUE_ST_FILLED, 15000);
 	assert_int_equal(r->status, VENUE_ST_FILLED);
 	assert_int_equal(r->filled_qty, 100000);
 	/* It came either on the new connection's stream or from REST. */
@@ -360,15 +388,27 @@ static void test_trading(void **state)
 
 	/* query() asks REST. */
 	struct venue_report q;
-	assert_int_equal(v.ops->query(v.ctx, "lv-ioc-1", &q), 0);
+	assert_int_equal(v.ops->query(v.ctx, ID("ioc-1"), &q), 0);
 	assert_int_equal(q.status, VENUE_ST_FILLED);
 	assert_int_equal(q.filled_qty, 100000);
 	assert_string_equal(q.symbol, "BTC/USD");
 	assert_int_equal(q.qty_scale, 8);
-	assert_int_equal(v.ops->query(v.ctx, "lv-nobody", &q), ERR_NOTFOUND);
+	assert_int_equal(v.ops->query(v.ctx, ID("nobody"), &q), ERR_NOTFOUND);
 	live_stats(v.ctx, &st1);
 	assert_int_equal(st1.parse_errors, 0);
 	v.ops->destroy(v.ctx);
+}
+
+static void test_trading(void **state)
+{
+	(void)state;
+	run_trading(false);
+}
+
+static void test_trading_inline(void **state)
+{
+	(void)state;
+	run_trading(true);
 }
 
 /* While the connection is down the order is cancelled behind the venue's
@@ -508,9 +548,13 @@ static void test_dead_man(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_trading),	  cmocka_unit_test(test_reconnect_recovery),
-	    cmocka_unit_test(test_restart_adopt), cmocka_unit_test(test_slow_ack),
-	    cmocka_unit_test(test_rest_fallback), cmocka_unit_test(test_dead_man),
+	    cmocka_unit_test(test_trading),
+	    cmocka_unit_test(test_trading_inline),
+	    cmocka_unit_test(test_reconnect_recovery),
+	    cmocka_unit_test(test_restart_adopt),
+	    cmocka_unit_test(test_slow_ack),
+	    cmocka_unit_test(test_rest_fallback),
+	    cmocka_unit_test(test_dead_man),
 	};
 	return cmocka_run_group_tests(tests, start_sim, stop_sim);
 }

@@ -312,8 +312,14 @@ static inline void fv_destroy(void *ctx)
 {
 	(void)ctx;
 }
-static const struct venue_ops fx_venue_ops = {"fake",	fv_place,    fv_cancel, fv_cancel_all,
-					      fv_query, fv_balances, fv_poll,	fv_destroy};
+static const struct venue_ops fx_venue_ops = {.name = "fake",
+					      .place = fv_place,
+					      .cancel = fv_cancel,
+					      .cancel_all = fv_cancel_all,
+					      .query = fv_query,
+					      .balances = fv_balances,
+					      .poll = fv_poll,
+					      .destroy = fv_destroy};
 
 static inline struct venue fx_venue_make(struct fx_venue *v)
 {

@@ -61,8 +61,14 @@ static void shim_destroy(void *ctx)
 	struct shim *s = ctx;
 	s->inner.ops->destroy(s->inner.ctx);
 }
-static const struct venue_ops shim_ops = {"shim",     shim_place,    shim_cancel, shim_cancel_all,
-					  shim_query, shim_balances, shim_poll,	  shim_destroy};
+static const struct venue_ops shim_ops = {.name = "shim",
+					  .place = shim_place,
+					  .cancel = shim_cancel,
+					  .cancel_all = shim_cancel_all,
+					  .query = shim_query,
+					  .balances = shim_balances,
+					  .poll = shim_poll,
+					  .destroy = shim_destroy};
 
 static int cmp_u64(const void *a, const void *b)
 {

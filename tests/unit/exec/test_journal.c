@@ -299,6 +299,48 @@ static void test_sync_modes(void **state)
 	}
 }
 
+/* exec_warm sends, records and writes nothing: the venue sees no order,
+ * the sink no record, the journal's text is the same, and a cycle after
+ * it runs as usual. Before the reconcile and during a cycle it does
+ * nothing at all. */
+static void test_warm_is_silent(void **state)
+{
+	(void)state;
+	struct jw w;
+	jw_init(&w);
+	struct fx_sink s;
+	struct exec *e = open_exec(&w, &s);
+	exec_warm(e); /* not reconciled yet */
+	assert_int_equal(exec_reconcile(e, WALL, NULL), 0);
+	char before[1024], after[1024];
+	file_text(w.path, before, sizeof(before));
+	size_t audits = s.n_audit, trades = s.n_trades;
+	for (int i = 0; i < 100; i++)
+		exec_warm(e);
+	file_text(w.path, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_int_equal(w.fake.n_placed, 0);
+	assert_int_equal(s.n_audit, audits);
+	assert_int_equal(s.n_trades, trades);
+	struct exec_stats st;
+	exec_stats(e, &st);
+	assert_int_equal(st.orders + st.started + st.journal_errors, 0);
+
+	struct arb_opp o = fx_opp(5000, 200000, 500000, 3980000, 5000, 251000);
+	o.trigger_ns = o.detect_ns = T0;
+	assert_int_equal(exec_submit(e, &o), 0);
+	assert_true(exec_poll(e, T0, WALL) > 0);
+	exec_warm(e); /* a cycle runs: nothing */
+	for (int k = 1; k < 20 && !exec_idle(e); k++)
+		assert_true(exec_poll(e, T0 + (uint64_t)k * 1000, WALL) >= 0);
+	exec_stats(e, &st);
+	assert_int_equal(st.orders, 3);
+	assert_int_equal(st.completed, 1);
+	assert_int_equal(w.fake.n_placed, 3);
+	exec_free(e);
+	jw_free(&w);
+}
+
 static void test_order_timeout(void **state)
 {
 	(void)state;
@@ -376,6 +418,7 @@ int main(void)
 	    cmocka_unit_test(test_unresolved_blocks_trading),
 	    cmocka_unit_test(test_nosync_still_journals),
 	    cmocka_unit_test(test_sync_modes),
+	    cmocka_unit_test(test_warm_is_silent),
 	    cmocka_unit_test(test_order_timeout),
 	    cmocka_unit_test(test_bad_journal_path),
 	};
