@@ -253,7 +253,7 @@ static void do_place(struct live *l, const struct venue_order *o)
 		reject(l, x, "not sent: the order cannot be encoded");
 		return;
 	}
-	if (kr_ws_send_at(l->ws, buf, (size_t)n, o->origin_ns) != 0) {
+	if (kr_ws_send_now(l->ws, buf, (size_t)n, o->origin_ns) != 0) {
 		x->req_id = 0;
 		place_rest(l, x);
 		return;

@@ -222,6 +222,15 @@ int kr_ws_service(struct kr_ws *ws);
  * writes the socket takes, timers) and returns. For a thread that spins. */
 int kr_ws_poll(struct kr_ws *ws);
 
+/* kr_ws_send_at, but written at once when nothing is queued, the socket
+ * can take it (lws_send_pipe_choked) and nothing was written directly
+ * since the last service turn: no wait for a writable callback and a
+ * second turn. Otherwise queued. A failed direct write closes the
+ * connection (as a failed queued one does) and still returns 0: the
+ * request may have left, so the caller's after-reconnect checks decide.
+ * Thread of kr_ws_service, never inside its callbacks. */
+int kr_ws_send_now(struct kr_ws *ws, const char *text, size_t len, uint64_t origin_ns);
+
 /* Reads the send slot the next kr_ws_send fills, so that it is in cache
  * (a caller keeping its path to the wire warm). Thread of kr_ws_service. */
 void kr_ws_warm(struct kr_ws *ws);

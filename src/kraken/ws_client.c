@@ -45,8 +45,9 @@ struct kr_ws {
 	uint64_t last_rx_ns, last_tx_ns;
 	bool slow;
 	bool ever_open;
-	bool closing; /* a close was requested for the current wsi */
-	bool freeing; /* kr_ws_free is tearing the context down */
+	bool closing;	/* a close was requested for the current wsi */
+	bool wrote_now; /* kr_ws_send_now wrote since the last service turn */
+	bool freeing;	/* kr_ws_free is tearing the context down */
 	uint64_t ping_id;
 
 	struct kr_ws_backoff bo;
@@ -388,8 +389,32 @@ static void timers(struct kr_ws *ws, uint64_t now)
 	}
 }
 
+int kr_ws_send_now(struct kr_ws *ws, const char *text, size_t len, uint64_t origin_ns)
+{
+	if (ws->state != ST_OPEN || !ws->wsi || ws->closing || ws->tx_n || ws->wrote_now ||
+	    len > KR_WS_TX_MAX || lws_send_pipe_choked(ws->wsi))
+		return kr_ws_send_at(ws, text, len, origin_ns);
+	/* The slot the queue would use next is free: lws needs LWS_PRE
+	 * bytes before the payload. */
+	struct tx_slot *s = &ws->txq[ws->tx_head];
+	memcpy(s->buf + LWS_PRE, text, len);
+	uint64_t t = clock_mono_ns();
+	int w = lws_write(ws->wsi, s->buf + LWS_PRE, len, LWS_WRITE_TEXT);
+	ws->wrote_now = true;
+	if (w < (int)len) {
+		request_close(ws);
+		return 0;
+	}
+	ws->st.sent++;
+	ws->last_tx_ns = clock_mono_ns();
+	if (origin_ns && ws->cb.on_sent)
+		ws->cb.on_sent(ws->cb.ctx, origin_ns, t);
+	return 0;
+}
+
 int kr_ws_service(struct kr_ws *ws)
 {
+	ws->wrote_now = false;
 	int rc = lws_service(ws->ctx, 0);
 	timers(ws, clock_mono_ns());
 	return rc < 0 ? ERR_NET : 0;
@@ -398,6 +423,7 @@ int kr_ws_service(struct kr_ws *ws)
 int kr_ws_poll(struct kr_ws *ws)
 {
 	/* A negative timeout makes lws poll() with 0: nothing waits. */
+	ws->wrote_now = false;
 	int rc = lws_service(ws->ctx, -1);
 	timers(ws, clock_mono_ns());
 	return rc < 0 ? ERR_NET : 0;
