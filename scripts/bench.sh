@@ -15,7 +15,8 @@
 # Environment: BENCH_DIR (default: build/bench next to BIN) holds generated
 # inputs and results; BENCH_MESSAGES, BENCH_PAIRS, BENCH_DEPTH, BENCH_SEED
 # size the generated book stream (defaults 1000000, 24, 10, 1); BENCH_RUNS
-# (default 3) is how many times verify-book runs over it.
+# (default 3) is how many times verify-book runs over it; BENCH_WINDOWS
+# (default 25) how many arbitrage windows first_order injects per run.
 set -euo pipefail
 
 BIN=${1:-build/arbitrade}
@@ -28,7 +29,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 BENCH_DIR=${BENCH_DIR:-$(dirname "$BIN")/bench}
 mkdir -p "$BENCH_DIR"
 
-SECTIONS=(book_stream exec_submit detector profile backtest metrics)
+SECTIONS=(book_stream exec_submit first_order detector profile backtest metrics)
 FAILED_TARGETS=0
 
 say() { printf '  %s\n' "$*"; }
@@ -167,6 +168,95 @@ bench_exec_submit() {
 }
 
 # --- detector: arb_on_book per book update on a Kraken-sized universe --------
+# --- first_order: the running bot, opportunity -> first order on the socket --
+# `arbitrade sim` (basic.json) and `arbitrade run` live against it on
+# loopback; windows injected through /control/window; the numbers are the
+# bot's own /health trading.latency (first_order: to place(); _wire: to
+# lws_write, the kernel's network stack excluded). Two runs: EXEC_BUSY_POLL
+# true (the low-latency mode, the target) and the default.
+first_order_run() {
+	local label=$1 busy=$2 dir="$BENCH_DIR/first_order-$1" sim bot urls i ready=0
+	rm -rf "$dir" && mkdir -p "$dir"
+	env -i PATH=/usr/bin:/bin HOME="$dir" "$BIN" sim --scenario "$SHARE/tests/data/sim/basic.json" \
+		>"$dir/sim.out" 2>"$dir/sim.err" &
+	sim=$!
+	for i in $(seq 1 100); do
+		grep -q '"ready"' "$dir/sim.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	urls=$(head -1 "$dir/sim.out")
+	local ws auth rest ctl port
+	ws=$(printf '%s' "$urls" | sed 's/.*"ws_url":"\([^"]*\)".*/\1/')
+	auth=$(printf '%s' "$urls" | sed 's/.*"ws_auth_url":"\([^"]*\)".*/\1/')
+	rest=$(printf '%s' "$urls" | sed 's/.*"rest_url":"\([^"]*\)".*/\1/')
+	ctl=$(printf '%s' "$urls" | sed 's/.*"control_url":"\([^"]*\)".*/\1/')
+	port=$((20000 + RANDOM % 20000))
+	# The simulator's documented test account (basic.json), not a real key.
+	env -i PATH=/usr/bin:/bin HOME="$dir" ARB_SHARE_DIR="$SHARE" APP_ENV=dev DASHBOARD_AUTH=off \
+		APP_PORT=$port DUCKDB_PATH="$dir/bench.duckdb" KRAKEN_WS_URL="$ws" \
+		KRAKEN_WS_AUTH_URL="$auth" KRAKEN_REST_URL="$rest" KRAKEN_API_KEY=sim-test-key-1 \
+		KRAKEN_API_SECRET=YXJiaXRyYWRlLXNpbS10ZXN0LXNlY3JldC1ub3QtYS1yZWFsLWtyYWtlbi1rZXkh \
+		KRAKEN_API_KEY_PERMISSIONS=query_funds,query_open,query_closed,trade,cancel,websocket \
+		KRAKEN_REST_TIER=pro TRADING_MODE=live ARB_SLIPPAGE_BPS=0 EXEC_BUSY_POLL="$busy" \
+		BOOK_SYMBOLS=all LOG_LEVEL=warn RISK_KILL_FILE="$dir/KILL" RISK_MAX_CYCLES_PER_MIN=10000 \
+		RISK_MAX_CONSECUTIVE_FAILURES=1000 "$BIN" run >"$dir/run.log" 2>&1 &
+	bot=$!
+	for i in $(seq 1 200); do
+		if curl -s "http://127.0.0.1:$port/health" | grep -q '"trading":{"ready":true'; then
+			ready=1
+			break
+		fi
+		sleep 0.05
+	done
+	if [ $ready = 1 ]; then
+		for i in $(seq 1 "${BENCH_WINDOWS:-25}"); do
+			curl -s -o /dev/null -X POST "$ctl/window?cycle=USD,BTC,ETH&bps=150&ms=100"
+			sleep 0.8
+		done
+		sleep 0.5 # the exec thread publishes its histograms every 250 ms
+		curl -s "http://127.0.0.1:$port/health" >"$dir/health.json"
+	fi
+	local rss
+	rss=$(awk '/VmHWM/ { print $2 }' "/proc/$bot/status" 2>/dev/null || echo null)
+	kill "$bot" "$sim" 2>/dev/null || true
+	wait "$bot" "$sim" 2>/dev/null || true
+	if [ $ready != 1 ]; then
+		echo "bench: first_order ($label): the bot never became ready (see $dir/run.log)" >&2
+		return 1
+	fi
+	# "name":{"count":N,"p50_ns":A,"p99_ns":B,...} -> N A B
+	local h f w
+	h=$(cat "$dir/health.json")
+	f=$(printf '%s' "$h" | sed 's/.*"first_order":{"count":\([0-9]*\),"p50_ns":\([0-9]*\),"p99_ns":\([0-9]*\).*/\1 \2 \3/')
+	w=$(printf '%s' "$h" | sed 's/.*"first_order_wire":{"count":\([0-9]*\),"p50_ns":\([0-9]*\),"p99_ns":\([0-9]*\).*/\1 \2 \3/')
+	read -r fn fp50 fp99 <<<"$f"
+	read -r wn wp50 wp99 <<<"$w"
+	printf '{"mode":"%s","orders":%s,"place_p50_us":%s,"place_p99_us":%s,"wire_p50_us":%s,"wire_p99_us":%s,"peak_rss_kib":%s}\n' \
+		"$label" "$wn" "$(awk -v v="$fp50" 'BEGIN{printf "%.1f", v/1000}')" \
+		"$(awk -v v="$fp99" 'BEGIN{printf "%.1f", v/1000}')" \
+		"$(awk -v v="$wp50" 'BEGIN{printf "%.1f", v/1000}')" \
+		"$(awk -v v="$wp99" 'BEGIN{printf "%.1f", v/1000}')" "${rss:-null}" >"$dir/result.json"
+	say "$label: $wn first orders; to place() p50 $(json_num "$dir/result.json" place_p50_us) us, p99 $(json_num "$dir/result.json" place_p99_us) us; on the socket p50 $(json_num "$dir/result.json" wire_p50_us) us, p99 $(json_num "$dir/result.json" wire_p99_us) us; peak RSS ${rss:-?} KiB"
+}
+
+bench_first_order() {
+	local out="$BENCH_DIR/first_order.json"
+	SHARE=$(cd "$(dirname "$0")/.." && pwd)
+	echo "== first_order: the running bot against the simulator, opportunity -> first order on the wire"
+	first_order_run busy true || return 1
+	first_order_run default false || return 1
+	{
+		printf '['
+		cat "$BENCH_DIR/first_order-busy/result.json" | tr -d '\n'
+		printf ','
+		cat "$BENCH_DIR/first_order-default/result.json" | tr -d '\n'
+		printf ']\n'
+	} >"$out"
+	target "p50 opportunity->wire, busy poll" "$(json_num "$BENCH_DIR/first_order-busy/result.json" wire_p50_us)" le 20 us
+	say "(default EXEC_BUSY_POLL=false: the transport thread is woken for each order; informational)"
+	say "results: $out"
+}
+
 bench_detector() {
 	local bin out="$BENCH_DIR/detector.json" n=${BENCH_ARB_UPDATES:-200000}
 	bin=$(dirname "$BIN")/arb_test_bench
