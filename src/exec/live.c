@@ -83,14 +83,54 @@ static bool may_send(struct live *l)
 	return atomic_load(&l->ready) || !l->o.no_rest_fallback;
 }
 
+static bool fields_ok(const struct venue_order *o)
+{
+	return clid_ok(o->cl_ord_id) && o->qty > 0 && o->symbol[0] &&
+	       (o->type != VENUE_LIMIT || o->limit_price > 0) && o->price_scale >= 0 &&
+	       o->price_scale <= 18 && o->qty_scale >= 0 && o->qty_scale <= 18;
+}
+
+static int op_place_batch(void *ctx, const struct venue_order *o, size_t n)
+{
+	struct live *l = ctx;
+
+	if (!o || n < 2 || n > KR_PRIV_BATCH_MAX)
+		return ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		if (!fields_ok(&o[i]) || strcmp(o[i].symbol, o[0].symbol) != 0 ||
+		    seen_find(l, o[i].cl_ord_id))
+			return ERR_INVALID;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(o[i].cl_ord_id, o[j].cl_ord_id) == 0)
+				return ERR_INVALID;
+		const struct live_seen *s = &l->seen[(l->seen_next + i) % l->o.orders_max];
+		if (s->used && !s->final)
+			return ERR_FULL;
+	}
+	if (!may_send(l))
+		return ERR_BADSTATE;
+	/* The transport stages the parts and sends at the end: a push that
+	 * fails part-way leaves parts it drops, unsent, at the next order. */
+	for (size_t i = 0; i < n; i++) {
+		struct live_cmd c = {.kind = LIVE_CMD_PLACE,
+				     .batch_part = i + 1 < n,
+				     .batch_end = i + 1 == n,
+				     .o = o[i]};
+		int rc = push_cmd(l, &c);
+		if (rc != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		seen_put(l, o[i].cl_ord_id);
+	return 0;
+}
+
 static int op_place(void *ctx, const struct venue_order *o)
 {
 	struct live *l = ctx;
 	struct live_cmd c = {.kind = LIVE_CMD_PLACE, .o = *o};
 
-	if (!clid_ok(o->cl_ord_id) || o->qty <= 0 || !o->symbol[0] ||
-	    (o->type == VENUE_LIMIT && o->limit_price <= 0) || o->price_scale < 0 ||
-	    o->price_scale > 18 || o->qty_scale < 0 || o->qty_scale > 18)
+	if (!fields_ok(o))
 		return ERR_INVALID;
 	if (seen_find(l, o->cl_ord_id))
 		return ERR_INVALID;
@@ -289,6 +329,7 @@ static void op_warm(void *ctx)
 static const struct venue_ops live_ops = {
     .name = "live",
     .place = op_place,
+    .place_batch = op_place_batch,
     .cancel = op_cancel,
     .cancel_all = op_cancel_all,
     .query = op_query,

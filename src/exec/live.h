@@ -14,7 +14,9 @@
  *
  * Orders. place() sends add_order (limit or market, time_in_force ioc/gtc,
  * cl_ord_id, fee_preference "quote" so fees are charged in the quote asset
- * for sells too); cancel() sends cancel_order by cl_ord_id; cancel_all()
+ * for sells too); place_batch() sends 2..15 orders of one symbol as one
+ * batch_add (each then followed like a placed order; over REST one by one
+ * while the connection is down); cancel() sends cancel_order by cl_ord_id; cancel_all()
  * sends cancel_all. Execution reports are built from the executions
  * channel (cumulative qty and cost, average price, fees summed over the
  * trade events; order_status mapped to enum venue_status; an add_order

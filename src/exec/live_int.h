@@ -25,6 +25,9 @@ enum live_cmd_kind {
 };
 struct live_cmd {
 	enum live_cmd_kind kind;
+	/* PLACE in a batch: parts are staged by the transport, the last one
+	 * (batch_end) sends them all as one batch_add. */
+	bool batch_part, batch_end;
 	struct venue_order o;  /* PLACE; CANCEL uses o.cl_ord_id */
 	struct venue_report r; /* ADOPT */
 };
@@ -86,6 +89,8 @@ struct live {
 	struct kr_priv_decoder *dec;
 	struct live_order *orders; /* orders_max */
 	size_t slot_next;	   /* where slot() looks first: the oldest placement */
+	struct venue_order stage[KR_PRIV_BATCH_MAX]; /* a batch's parts, until its end */
+	size_t n_stage;
 	char token[KR_REST_TOKEN_MAX];
 	uint64_t token_ns, token_ttl_ns;
 	bool subscribed; /* subscriptions sent on this connection */

@@ -194,10 +194,11 @@ static void place_rest(struct live *l, struct live_order *x)
 	reject(l, x, info.msg[0] ? info.msg : err_str(rc));
 }
 
-static void do_place(struct live *l, const struct venue_order *o)
+/* A slot for o, filled in (state PENDING); NULL when the table is full
+ * (the refusal is reported). */
+static struct live_order *order_init(struct live *l, const struct venue_order *o)
 {
 	struct live_order *x = slot(l);
-	char buf[KR_WS_TX_MAX];
 
 	if (!x) {
 		/* The execution thread's table mirrors this one, so this is a
@@ -207,7 +208,7 @@ static void do_place(struct live *l, const struct venue_order *o)
 		live__copy(r.cl_ord_id, sizeof(r.cl_ord_id), o->cl_ord_id);
 		snprintf(r.reason, sizeof(r.reason), "not sent: order table full");
 		ring_spsc_push(l->reports, &r);
-		return;
+		return NULL;
 	}
 	memset(x, 0, sizeof(*x));
 	x->used = true;
@@ -231,6 +232,67 @@ static void do_place(struct live *l, const struct venue_order *o)
 	r->fee_scale = live__fee_scale(o->price_scale, o->qty_scale);
 	r->qty = o->qty;
 	x->last_ns = clock_mono_ns();
+	return x;
+}
+
+static struct kr_priv_order wire_order(const struct venue_order *o)
+{
+	return (struct kr_priv_order){.symbol = o->symbol,
+				      .buy = o->side == VENUE_BUY,
+				      .market = o->type == VENUE_MARKET,
+				      .ioc = o->tif == VENUE_IOC,
+				      .qty = o->qty,
+				      .qty_scale = o->qty_scale,
+				      .limit_price = o->limit_price,
+				      .price_scale = o->price_scale,
+				      .cl_ord_id = o->cl_ord_id,
+				      .fee_preference = "quote",
+				      .deadline_ns = clock_wall_ns() + (int64_t)DEADLINE_NS};
+}
+
+/* 2..15 orders of one symbol in one batch_add; over REST one by one while
+ * the connection is not ready (or the request cannot go). */
+static void do_place_batch(struct live *l, const struct venue_order *o, size_t n)
+{
+	struct live_order *x[KR_PRIV_BATCH_MAX];
+	struct kr_priv_order k[KR_PRIV_BATCH_MAX];
+	char buf[KR_WS_TX_MAX];
+	size_t m = 0;
+
+	for (size_t i = 0; i < n && i < KR_PRIV_BATCH_MAX; i++) {
+		struct live_order *y = order_init(l, &o[i]);
+		if (!y)
+			continue;
+		x[m] = y;
+		k[m++] = wire_order(&o[i]);
+	}
+	uint64_t rid = req_id(l);
+	int len = m >= 2 && ready(l)
+		      ? kr_priv_encode_batch_add(buf, sizeof(buf), k, m, l->token, rid)
+		      : ERR_BADSTATE;
+	if (len > 0 && kr_ws_send_now(l->ws, buf, (size_t)len, 0) == 0) {
+		for (size_t i = 0; i < m; i++) {
+			x[i]->req_id = rid;
+			x[i]->deadline_ns = k[i].deadline_ns;
+		}
+		atomic_fetch_add(&l->st_ws_orders, m);
+		return;
+	}
+	if (len == ERR_INVALID)
+		for (size_t i = 0; i < m; i++)
+			reject(l, x[i], "not sent: the batch cannot be encoded");
+	else
+		for (size_t i = 0; i < m; i++)
+			place_rest(l, x[i]);
+}
+
+static void do_place(struct live *l, const struct venue_order *o)
+{
+	struct live_order *x = order_init(l, o);
+	char buf[KR_WS_TX_MAX];
+
+	if (!x)
+		return;
 	if (!ready(l)) {
 		place_rest(l, x);
 		return;
@@ -338,6 +400,20 @@ static void commands(struct live *l)
 	while (ring_spsc_pop(l->cmd, &c) == 0) {
 		switch (c.kind) {
 		case LIVE_CMD_PLACE:
+			if (c.batch_part || c.batch_end) {
+				if (l->n_stage < KR_PRIV_BATCH_MAX)
+					l->stage[l->n_stage++] = c.o;
+				if (c.batch_end) {
+					do_place_batch(l, l->stage, l->n_stage);
+					l->n_stage = 0;
+				}
+				break;
+			}
+			if (l->n_stage) {
+				LOG_WARN("live", "a batch's parts dropped, never sent",
+					 "orders=%zu", l->n_stage);
+				l->n_stage = 0;
+			}
 			do_place(l, &c.o);
 			break;
 		case LIVE_CMD_CANCEL:
@@ -355,8 +431,44 @@ static void commands(struct live *l)
 
 /* ---- Receiving ---- */
 
+/* batch_add's reply: one result per order, in request order, naming its
+ * cl_ord_id; a refused batch refuses every order in it. */
+static void on_batch_reply(struct live *l, const struct kr_priv_reply *r)
+{
+	size_t hit = 0;
+	for (size_t k = 0; r->has_req_id && k < l->o.orders_max; k++) {
+		struct live_order *x = &l->orders[k];
+		if (!x->used || x->req_id != r->req_id)
+			continue;
+		hit++;
+		x->acked = true;
+		x->last_ns = clock_mono_ns();
+		if (!r->success) {
+			reject(l, x, r->error);
+			continue;
+		}
+		x->req_id = 0;
+		for (size_t i = 0; i < r->n_results; i++)
+			if (strcmp(r->results[i].cl_ord_id, x->o.cl_ord_id) == 0 &&
+			    r->results[i].order_id[0] && !x->r.order_id[0]) {
+				live__copy(x->r.order_id, sizeof(x->r.order_id),
+					   r->results[i].order_id);
+				emit(l, x);
+			}
+	}
+	if (!hit)
+		atomic_fetch_add(&l->st_stray, 1);
+	else if (!r->success)
+		LOG_INFO("live", "batch_add rejected", "orders=%zu error=%s", hit,
+			 LIVE_Q(r->error));
+}
+
 static void on_reply(struct live *l, const struct kr_priv_reply *r)
 {
+	if (strcmp(r->method, "batch_add") == 0) {
+		on_batch_reply(l, r);
+		return;
+	}
 	if (strcmp(r->method, "add_order") == 0) {
 		struct live_order *x = r->has_req_id ? by_req(l, r->req_id) : NULL;
 		if (!x) {

@@ -128,6 +128,13 @@ struct venue_ops {
 	 * with ERR_INVALID and never reaches the exchange. */
 	int (*place)(void *ctx, const struct venue_order *o);
 
+	/* Optional (NULL: none). Sends 2..15 orders of one symbol as one
+	 * request (Kraken's batch_add), each then like a place(): reports per
+	 * order. Refused as a whole before sending (ERR_INVALID: fewer than 2,
+	 * more than 15, symbols differ, a bad field or a repeated cl_ord_id)
+	 * or accepted as a whole. */
+	int (*place_batch)(void *ctx, const struct venue_order *o, size_t n);
+
 	/* Asks to cancel one order by cl_ord_id. 0 requested (a report
 	 * follows), ERR_NOTFOUND when the venue knows no such open order. */
 	int (*cancel)(void *ctx, const char *cl_ord_id);

@@ -470,24 +470,61 @@ static void put_u64(struct out *w, uint64_t v)
 	put(w, s);
 }
 
+/* The checks every order passes, and its formatted numbers. */
+static int order_ok(const struct kr_priv_order *o, char *qty, char *px, char *t)
+{
+	if (!plain(o->symbol) || o->qty <= 0 ||
+	    (o->cl_ord_id && *o->cl_ord_id && !plain(o->cl_ord_id)) ||
+	    (o->fee_preference && strcmp(o->fee_preference, "base") != 0 &&
+	     strcmp(o->fee_preference, "quote") != 0))
+		return ERR_INVALID;
+	if (fx_format(o->qty, o->qty_scale, qty, 32) < 0)
+		return ERR_INVALID;
+	if (!o->market &&
+	    (o->limit_price <= 0 || fx_format(o->limit_price, o->price_scale, px, 32) < 0))
+		return ERR_INVALID;
+	if (o->cl_ord_id && strlen(o->cl_ord_id) >= 64)
+		return ERR_INVALID;
+	if (o->deadline_ns && clock_fmt_rfc3339(o->deadline_ns, 3, t, 40) < 0)
+		return ERR_INVALID;
+	return 0;
+}
+
+/* An order's fields after "order_type" up to its last, without symbol,
+ * token and deadline: shared by add_order and batch_add's orders. */
+static void put_order(struct out *w, const struct kr_priv_order *o, const char *qty, const char *px)
+{
+	put(w, "\"order_type\":\"");
+	put(w, o->market ? "market" : "limit");
+	put(w, "\",\"side\":\"");
+	put(w, o->buy ? "buy" : "sell");
+	put(w, "\",\"order_qty\":");
+	put(w, qty);
+	if (!o->market) {
+		put(w, ",\"limit_price\":");
+		put(w, px);
+	}
+	put(w, ",\"time_in_force\":\"");
+	put(w, o->ioc ? "ioc" : "gtc");
+	put(w, "\"");
+	if (o->cl_ord_id && *o->cl_ord_id) {
+		put(w, ",\"cl_ord_id\":\"");
+		put(w, o->cl_ord_id);
+		put(w, "\"");
+	}
+	if (o->fee_preference) {
+		put(w, ",\"fee_preference\":\"");
+		put(w, o->fee_preference);
+		put(w, "\"");
+	}
+}
+
 int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *o,
 			     const char *token, uint64_t req_id)
 {
 	char qty[32], px[32], t[40];
 
-	if (!plain(token) || !plain(o->symbol) || o->qty <= 0 ||
-	    (o->cl_ord_id && *o->cl_ord_id && !plain(o->cl_ord_id)) ||
-	    (o->fee_preference && strcmp(o->fee_preference, "base") != 0 &&
-	     strcmp(o->fee_preference, "quote") != 0))
-		return ERR_INVALID;
-	if (fx_format(o->qty, o->qty_scale, qty, sizeof(qty)) < 0)
-		return ERR_INVALID;
-	if (!o->market &&
-	    (o->limit_price <= 0 || fx_format(o->limit_price, o->price_scale, px, sizeof(px)) < 0))
-		return ERR_INVALID;
-	if (o->cl_ord_id && strlen(o->cl_ord_id) >= 64)
-		return ERR_INVALID;
-	if (o->deadline_ns && clock_fmt_rfc3339(o->deadline_ns, 3, t, sizeof(t)) < 0)
+	if (!plain(token) || order_ok(o, qty, px, t) != 0)
 		return ERR_INVALID;
 	if (cap == 0)
 		return ERR_RANGE;
@@ -519,6 +556,43 @@ int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *
 		put(&w, "\"");
 	}
 	if (o->deadline_ns) {
+		put(&w, ",\"deadline\":\"");
+		put(&w, t);
+		put(&w, "\"");
+	}
+	put(&w, ",\"token\":\"");
+	put(&w, token);
+	put(&w, "\"},\"req_id\":");
+	put_u64(&w, req_id);
+	put(&w, "}");
+	*w.p = '\0';
+	return w.over ? ERR_RANGE : (int)(w.p - buf);
+}
+
+int kr_priv_encode_batch_add(char *buf, size_t cap, const struct kr_priv_order *o, size_t n,
+			     const char *token, uint64_t req_id)
+{
+	char qty[32], px[32], t[40];
+
+	if (!o || n < 2 || n > KR_PRIV_BATCH_MAX || !plain(token) || !plain(o[0].symbol))
+		return ERR_INVALID;
+	if (cap == 0)
+		return ERR_RANGE;
+	struct out w = {buf, buf + cap - 1, false};
+	put(&w, "{\"method\":\"batch_add\",\"params\":{\"orders\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(o[i].symbol, o[0].symbol) != 0 || order_ok(&o[i], qty, px, t) != 0)
+			return ERR_INVALID;
+		put(&w, i ? ",{" : "{");
+		put_order(&w, &o[i], qty, px);
+		put(&w, "}");
+	}
+	put(&w, "],\"symbol\":\"");
+	put(&w, o[0].symbol);
+	put(&w, "\"");
+	if (o[0].deadline_ns) {
+		if (clock_fmt_rfc3339(o[0].deadline_ns, 3, t, sizeof(t)) < 0)
+			return ERR_INVALID;
 		put(&w, ",\"deadline\":\"");
 		put(&w, t);
 		put(&w, "\"");

@@ -177,6 +177,11 @@ struct kr_priv_order {
 };
 int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *o,
 			     const char *token, uint64_t req_id);
+/* batch_add (PROTOCOL.md 5.5): 2..KR_PRIV_BATCH_MAX orders of one symbol
+ * (the first's; another symbol is ERR_INVALID), the deadline from the
+ * first. Returns the length, ERR_INVALID or ERR_RANGE. */
+int kr_priv_encode_batch_add(char *buf, size_t cap, const struct kr_priv_order *o, size_t n,
+			     const char *token, uint64_t req_id);
 /* cancel_order by one cl_ord_id (or, when cl_ord_id is NULL, one order_id). */
 int kr_priv_encode_cancel_order(char *buf, size_t cap, const char *order_id, const char *cl_ord_id,
 				const char *token, uint64_t req_id);

@@ -304,6 +304,30 @@ static void run_trading(bool inline_t)
 	assert_true(r->fee * 10000 >= r->cost * 25 && r->fee * 10000 <= r->cost * 27);
 	assert_true(r->order_id[0] == 'O');
 
+	/* batch_add: two orders of one symbol in one request, each reported;
+	 * refused whole before sending when the batch is not one. */
+	struct live_stats b0, b1;
+	live_stats(v.ctx, &b0);
+	struct venue_order bo[2] = {order(ID("bat-1"), VENUE_BUY, VENUE_IOC, 700000, 100000),
+				    order(ID("bat-2"), VENUE_BUY, VENUE_IOC, 700000, 200000)};
+	assert_int_equal(v.ops->place_batch(v.ctx, bo, 1), ERR_INVALID);
+	assert_int_equal(v.ops->place_batch(v.ctx, bo, 2), 0);
+	assert_int_equal(v.ops->place_batch(v.ctx, bo, 2), ERR_INVALID); /* ids placed */
+	r = wait_for(&v, ID("bat-1"), VENUE_ST_FILLED, 10000);
+	assert_int_equal(r->filled_qty, 100000);
+	assert_true(r->order_id[0] == 'O');
+	r = wait_for(&v, ID("bat-2"), VENUE_ST_FILLED, 10000);
+	assert_int_equal(r->filled_qty, 200000);
+	assert_true(r->fee > 0);
+	live_stats(v.ctx, &b1);
+	assert_int_equal(b1.ws_orders, b0.ws_orders + 2);
+	struct venue_order mix[2] = {order(ID("bat-3"), VENUE_BUY, VENUE_IOC, 700000, 100000),
+				     order(ID("bat-3"), VENUE_BUY, VENUE_IOC, 700000, 100000)};
+	assert_int_equal(v.ops->place_batch(v.ctx, mix, 2), ERR_INVALID); /* same id twice */
+	snprintf(mix[1].cl_ord_id, sizeof mix[1].cl_ord_id, "%s", ID("bat-4"));
+	snprintf(mix[1].symbol, sizeof mix[1].symbol, "ETH/USD");
+	assert_int_equal(v.ops->place_batch(v.ctx, mix, 2), ERR_INVALID); /* two symbols */
+
 	/* Refused by the exchange: Kraken's text. */
 	o = order(ID("rej-1"), VENUE_SELL, VENUE_IOC, 10, 10000000000);
 	assert_int_equal(v.ops->place(v.ctx, &o), 0);

@@ -307,6 +307,27 @@ static void test_encoders(void **state)
 	assert_non_null(strstr(b, "\"fee_preference\":\"quote\",\"deadline\":\"2026-"));
 	assert_non_null(strstr(b, ".123Z\",\"token\":\"TOK\"},\"req_id\":18446744073709551615}"));
 	o.deadline_ns = 0;
+	/* batch_add: one symbol, the orders without symbol and token. */
+	struct kr_priv_order bo[2] = {o, o};
+	bo[1].buy = false;
+	bo[1].ioc = false;
+	bo[1].cl_ord_id = "ar1x-02";
+	assert_true(kr_priv_encode_batch_add(b, sizeof(b), bo, 2, "TOK", 11) > 0);
+	assert_string_equal(b,
+			    "{\"method\":\"batch_add\",\"params\":{\"orders\":[{\"order_type\":"
+			    "\"limit\",\"side\":\"buy\",\"order_qty\":0.00150000,\"limit_price\":"
+			    "60000.1,\"time_in_force\":\"ioc\",\"cl_ord_id\":\"ar1x-01\","
+			    "\"fee_preference\":\"quote\"},{\"order_type\":\"limit\",\"side\":"
+			    "\"sell\",\"order_qty\":0.00150000,\"limit_price\":60000.1,"
+			    "\"time_in_force\":\"gtc\",\"cl_ord_id\":\"ar1x-02\","
+			    "\"fee_preference\":\"quote\"}],\"symbol\":\"BTC/USD\",\"token\":"
+			    "\"TOK\"},\"req_id\":11}");
+	assert_int_equal(kr_priv_encode_batch_add(b, sizeof(b), bo, 1, "TOK", 11), ERR_INVALID);
+	bo[1].symbol = "ETH/USD";
+	assert_int_equal(kr_priv_encode_batch_add(b, sizeof(b), bo, 2, "TOK", 11), ERR_INVALID);
+	bo[1].symbol = "BTC/USD";
+	bo[1].qty = 0;
+	assert_int_equal(kr_priv_encode_batch_add(b, sizeof(b), bo, 2, "TOK", 11), ERR_INVALID);
 	o.market = true;
 	o.buy = false;
 	o.ioc = false;
