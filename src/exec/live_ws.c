@@ -297,17 +297,7 @@ static void do_place(struct live *l, const struct venue_order *o)
 		place_rest(l, x);
 		return;
 	}
-	struct kr_priv_order k = {.symbol = o->symbol,
-				  .buy = o->side == VENUE_BUY,
-				  .market = o->type == VENUE_MARKET,
-				  .ioc = o->tif == VENUE_IOC,
-				  .qty = o->qty,
-				  .qty_scale = o->qty_scale,
-				  .limit_price = o->limit_price,
-				  .price_scale = o->price_scale,
-				  .cl_ord_id = o->cl_ord_id,
-				  .fee_preference = "quote",
-				  .deadline_ns = clock_wall_ns() + (int64_t)DEADLINE_NS};
+	struct kr_priv_order k = wire_order(o);
 	x->deadline_ns = k.deadline_ns;
 	x->req_id = req_id(l);
 	int n = kr_priv_encode_add_order(buf, sizeof(buf), &k, l->token, x->req_id);

@@ -529,32 +529,11 @@ int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *
 	if (cap == 0)
 		return ERR_RANGE;
 	struct out w = {buf, buf + cap - 1, false};
-	put(&w, "{\"method\":\"add_order\",\"params\":{\"order_type\":\"");
-	put(&w, o->market ? "market" : "limit");
-	put(&w, "\",\"side\":\"");
-	put(&w, o->buy ? "buy" : "sell");
-	put(&w, "\",\"order_qty\":");
-	put(&w, qty);
+	put(&w, "{\"method\":\"add_order\",\"params\":{");
+	put_order(&w, o, qty, px);
 	put(&w, ",\"symbol\":\"");
 	put(&w, o->symbol);
 	put(&w, "\"");
-	if (!o->market) {
-		put(&w, ",\"limit_price\":");
-		put(&w, px);
-	}
-	put(&w, ",\"time_in_force\":\"");
-	put(&w, o->ioc ? "ioc" : "gtc");
-	put(&w, "\"");
-	if (o->cl_ord_id && *o->cl_ord_id) {
-		put(&w, ",\"cl_ord_id\":\"");
-		put(&w, o->cl_ord_id);
-		put(&w, "\"");
-	}
-	if (o->fee_preference) {
-		put(&w, ",\"fee_preference\":\"");
-		put(&w, o->fee_preference);
-		put(&w, "\"");
-	}
 	if (o->deadline_ns) {
 		put(&w, ",\"deadline\":\"");
 		put(&w, t);

@@ -290,12 +290,12 @@ static void test_encoders(void **state)
 				  .fee_preference = "quote"};
 	assert_true(kr_priv_encode_add_order(b, sizeof(b), &o, "TOK", 9) > 0);
 	assert_string_equal(b, "{\"method\":\"add_order\",\"params\":{\"order_type\":\"limit\","
-			       "\"side\":\"buy\",\"order_qty\":0.00150000,\"symbol\":\"BTC/USD\","
+			       "\"side\":\"buy\",\"order_qty\":0.00150000,"
 			       "\"limit_price\":60000.1,\"time_in_force\":\"ioc\",\"cl_ord_id\":"
-			       "\"ar1x-01\",\"fee_preference\":\"quote\",\"token\":\"TOK\"},"
-			       "\"req_id\":9}");
+			       "\"ar1x-01\",\"fee_preference\":\"quote\",\"symbol\":\"BTC/USD\","
+			       "\"token\":\"TOK\"},\"req_id\":9}");
 	/* The length returned; a buffer one byte short is ERR_RANGE, never a
-	 * cut request; the deadline goes between the fee and the token. */
+	 * cut request; the deadline goes between the symbol and the token. */
 	int n = kr_priv_encode_add_order(b, sizeof(b), &o, "TOK", 9);
 	assert_int_equal(n, (int)strlen(b));
 	char exact[512];
@@ -304,7 +304,8 @@ static void test_encoders(void **state)
 	assert_int_equal(kr_priv_encode_add_order(exact, (size_t)n, &o, "TOK", 9), ERR_RANGE);
 	o.deadline_ns = 1796126400123000000ll;
 	assert_true(kr_priv_encode_add_order(b, sizeof(b), &o, "TOK", 18446744073709551615ull) > 0);
-	assert_non_null(strstr(b, "\"fee_preference\":\"quote\",\"deadline\":\"2026-"));
+	assert_non_null(
+	    strstr(b, "\"fee_preference\":\"quote\",\"symbol\":\"BTC/USD\",\"deadline\":\"2026-"));
 	assert_non_null(strstr(b, ".123Z\",\"token\":\"TOK\"},\"req_id\":18446744073709551615}"));
 	o.deadline_ns = 0;
 	/* batch_add: one symbol, the orders without symbol and token. */
