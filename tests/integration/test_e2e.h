@@ -191,6 +191,25 @@ static __attribute__((unused)) bool e2e_health_has(const struct e2e_bot *b, cons
 	return strstr(resp, text) != NULL;
 }
 
+/* Cycles started so far: executed + failed (/health trading). */
+static __attribute__((unused)) long long e2e_cycles(struct e2e_bot *b)
+{
+	return e2e_health_num(b, "cycles_executed") + e2e_health_num(b, "cycles_failed");
+}
+
+/* Waits (10 s at most) for a cycle after the first `before`. */
+static __attribute__((unused)) void e2e_wait_cycle(struct e2e_bot *b, long long before,
+						   const char *what)
+{
+	for (int i = 0; i < 200; i++) {
+		e2e_drain(&b->p);
+		if (e2e_cycles(b) > before)
+			return;
+		h_sleep_ms(50);
+	}
+	fail_msg("%s: no cycle finished:\n%s", what, b->p.out);
+}
+
 /* Starts the bot and waits until /health says trading is ready. */
 static __attribute__((unused)) void e2e_start_bot(struct e2e_bot *b, const char *db_name, bool live,
 						  const char *const *extra)

@@ -32,23 +32,6 @@ static int teardown(void **state)
 	return e2e_teardown();
 }
 
-/* cycles started so far: executed + failed (/health trading). */
-static long long cycles(struct e2e_bot *b)
-{
-	return e2e_health_num(b, "cycles_executed") + e2e_health_num(b, "cycles_failed");
-}
-
-static void wait_cycle(struct e2e_bot *b, long long before, const char *what)
-{
-	for (int i = 0; i < 200; i++) {
-		e2e_drain(&b->p);
-		if (cycles(b) > before)
-			return;
-		h_sleep_ms(50);
-	}
-	fail_msg("%s: no cycle finished:\n%s", what, b->p.out);
-}
-
 /* The simulator's balance of asset, from REST Balance with the test key. */
 static double sim_balance(const char *asset)
 {
@@ -80,9 +63,9 @@ static void run_live(bool busy)
 	e2e_start_bot(&b, busy ? "live-inline.duckdb" : "live.duckdb", true, extra);
 
 	/* (a) */
-	long long n = cycles(&b);
+	long long n = e2e_cycles(&b);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 600), 200);
-	wait_cycle(&b, n, "window");
+	e2e_wait_cycle(&b, n, "window");
 	e2e_pause_ms(&b, 1200);
 	assert_true(e2e_health_num(&b, "cycles_executed") >= 1);
 	/* The first order of each cycle was timed to the socket. */
@@ -91,25 +74,25 @@ static void run_live(bool busy)
 	assert_false(e2e_health_has(&b, "\"first_order_wire\":{\"count\":0,"));
 
 	/* (b) */
-	n = cycles(&b);
+	n = e2e_cycles(&b);
 	assert_int_equal(e2e_control("POST", "/control/partial_next?ratio=0.5"), 200);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 600), 200);
-	wait_cycle(&b, n, "partial");
+	e2e_wait_cycle(&b, n, "partial");
 	e2e_pause_ms(&b, 1200);
 
 	/* (c) rejected leg 1 */
-	n = cycles(&b);
+	n = e2e_cycles(&b);
 	assert_int_equal(
 	    e2e_control("POST", "/control/reject_next?error=EOrder:Insufficient%20funds"), 200);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 600), 200);
-	wait_cycle(&b, n, "reject");
+	e2e_wait_cycle(&b, n, "reject");
 	e2e_pause_ms(&b, 1200);
 
 	/* (c) leg 2 finds its window closed: unwind */
-	n = cycles(&b);
+	n = e2e_cycles(&b);
 	assert_int_equal(e2e_control("POST", "/control/delay_ack?ms=1500"), 200);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 300), 200);
-	wait_cycle(&b, n, "unwind");
+	e2e_wait_cycle(&b, n, "unwind");
 	e2e_pause_ms(&b, 1500);
 
 	/* (e) SIGUSR1 */
@@ -117,11 +100,11 @@ static void run_live(bool busy)
 	for (int i = 0; i < 60 && !e2e_health_has(&b, "\"killed\":true"); i++)
 		e2e_pause_ms(&b, 50);
 	assert_true(e2e_health_has(&b, "\"killed\":true"));
-	n = cycles(&b);
+	n = e2e_cycles(&b);
 	long long acc = e2e_health_num(&b, "accepted");
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 600), 200);
 	e2e_pause_ms(&b, 1500);
-	assert_int_equal(cycles(&b), n);
+	assert_int_equal(e2e_cycles(&b), n);
 	assert_int_equal(e2e_health_num(&b, "accepted"), acc);
 	e2e_stop_bot(&b);
 

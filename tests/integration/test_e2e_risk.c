@@ -147,23 +147,6 @@ static void test_min_profit_near_miss(void **state)
 
 /* ---- live venue: the rules a finished cycle trips ---- */
 
-/* cycles started so far: executed + failed (/health trading). */
-static long long cycles(struct e2e_bot *b)
-{
-	return e2e_health_num(b, "cycles_executed") + e2e_health_num(b, "cycles_failed");
-}
-
-static void wait_cycle(struct e2e_bot *b, long long before, const char *what)
-{
-	for (int i = 0; i < 200; i++) {
-		e2e_drain(&b->p);
-		if (cycles(b) > before)
-			return;
-		h_sleep_ms(50);
-	}
-	fail_msg("%s: no cycle finished:\n%s", what, b->p.out);
-}
-
 /* The wall clock in microseconds, the unit of the DB's ts (epoch_us). */
 static long long wall_us(void)
 {
@@ -176,14 +159,14 @@ static long long wall_us(void)
  * accepted and no cycle starts. Returns the wall clock taken before it. */
 static long long window_blocked(struct e2e_bot *b)
 {
-	long long n = cycles(b), acc = e2e_health_num(b, "accepted");
+	long long n = e2e_cycles(b), acc = e2e_health_num(b, "accepted");
 	long long rej = e2e_health_num(b, "rejected");
 	long long mark = wall_us();
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 600), 200);
 	if (e2e_wait_num(b, "rejected", rej + 1, 5000) <= rej)
 		fail_msg("no rejection after a window:\n%s", b->p.out);
 	e2e_pause_ms(b, 900); /* the window is over */
-	assert_int_equal(cycles(b), n);
+	assert_int_equal(e2e_cycles(b), n);
 	assert_int_equal(e2e_health_num(b, "accepted"), acc);
 	return mark;
 }
@@ -229,11 +212,11 @@ static void test_live_circuit_breaker(void **state)
 
 	/* The fault takes the first add_order: the first accepted cycle's leg
 	 * 1. The window's later opportunities are busy, then already blocked. */
-	long long n = cycles(&b), ok0 = e2e_health_num(&b, "cycles_executed");
+	long long n = e2e_cycles(&b), ok0 = e2e_health_num(&b, "cycles_executed");
 	assert_int_equal(
 	    e2e_control("POST", "/control/reject_next?error=EOrder:Insufficient%20funds"), 200);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 300), 200);
-	wait_cycle(&b, n, "reject");
+	e2e_wait_cycle(&b, n, "reject");
 	e2e_pause_ms(&b, 600); /* the first window is over */
 	assert_int_equal(e2e_health_num(&b, "cycles_failed"), 1);
 	assert_int_equal(e2e_health_num(&b, "cycles_executed"), ok0);
@@ -244,9 +227,9 @@ static void test_live_circuit_breaker(void **state)
 	 * breaker, not another rule, that held the second one back. */
 	long long resumed = wall_us();
 	assert_int_equal(e2e_dash_post(&b, "/control/resume", ""), 303);
-	n = cycles(&b);
+	n = e2e_cycles(&b);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 600), 200);
-	wait_cycle(&b, n, "after resume");
+	e2e_wait_cycle(&b, n, "after resume");
 	e2e_pause_ms(&b, 900);
 	e2e_stop_bot(&b);
 
@@ -297,10 +280,10 @@ static void test_live_daily_loss(void **state)
 	/* Leg 1 reaches the book after the 300 ms window closed: leg 2 finds
 	 * nothing at its limit and the BTC is sold back, spread and two fees
 	 * lost. The window's other opportunities come while it runs (busy). */
-	long long n = cycles(&b), ok0 = e2e_health_num(&b, "cycles_executed");
+	long long n = e2e_cycles(&b), ok0 = e2e_health_num(&b, "cycles_executed");
 	assert_int_equal(e2e_control("POST", "/control/delay_ack?ms=1500"), 200);
 	assert_int_equal(e2e_window("USD,BTC,ETH", 150, 300), 200);
-	wait_cycle(&b, n, "unwind");
+	e2e_wait_cycle(&b, n, "unwind");
 	e2e_pause_ms(&b, 300);
 	assert_int_equal(e2e_health_num(&b, "cycles_failed"), 1);
 	assert_int_equal(e2e_health_num(&b, "cycles_executed"), ok0);
