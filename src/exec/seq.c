@@ -293,10 +293,10 @@ static struct exec_order *leg_order(struct exec *e, int i, int64_t qty, uint64_t
 	return o;
 }
 
-static void leg_refused(struct exec *e, int i, struct exec_order *o, int rc)
+static void leg_refused(struct exec *e, struct exec_order *o, int rc)
 {
 	refused(e, o, rc);
-	snprintf(e->cyc.why, sizeof(e->cyc.why), "leg %d not sent: %s", i, o->last.reason);
+	snprintf(e->cyc.why, sizeof(e->cyc.why), "leg %d not sent: %s", o->leg, o->last.reason);
 }
 
 static bool send_leg(struct exec *e, int i, int64_t qty, uint64_t decide_ns)
@@ -306,7 +306,7 @@ static bool send_leg(struct exec *e, int i, int64_t qty, uint64_t decide_ns)
 		return false;
 	int rc = place(e, o);
 	if (rc != 0) {
-		leg_refused(e, o->leg, o, rc);
+		leg_refused(e, o, rc);
 		return false;
 	}
 	return true;
@@ -645,7 +645,7 @@ void exec__start_cycle(struct exec *e, const struct arb_opp *opp)
 		if (rc[i] != 0) {
 			all = false;
 			if (o[i])
-				leg_refused(e, i, o[i], rc[i]);
+				leg_refused(e, o[i], rc[i]);
 		}
 	c->next_leg = first;
 	if (e->cfg.inventory) {

@@ -457,17 +457,13 @@ static void put(struct out *w, const char *s)
 
 static void put_u64(struct out *w, uint64_t v)
 {
-	char d[24];
-	int n = 0;
+	char d[24], *p = d + sizeof(d) - 1;
+	*p = '\0';
 	do {
-		d[n++] = (char)('0' + v % 10);
+		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	char s[24];
-	for (int k = 0; k < n; k++)
-		s[k] = d[n - 1 - k];
-	s[n] = '\0';
-	put(w, s);
+	put(w, p);
 }
 
 /* The checks every order passes, and its formatted numbers. */
@@ -519,6 +515,28 @@ static void put_order(struct out *w, const struct kr_priv_order *o, const char *
 	}
 }
 
+/* The request's end, shared by add_order and batch_add: symbol,
+ * deadline (NULL: none), token, req_id. The length, or ERR_RANGE. */
+static int finish(struct out *w, const char *buf, const char *symbol, const char *deadline,
+		  const char *token, uint64_t req_id)
+{
+	put(w, ",\"symbol\":\"");
+	put(w, symbol);
+	put(w, "\"");
+	if (deadline) {
+		put(w, ",\"deadline\":\"");
+		put(w, deadline);
+		put(w, "\"");
+	}
+	put(w, ",\"token\":\"");
+	put(w, token);
+	put(w, "\"},\"req_id\":");
+	put_u64(w, req_id);
+	put(w, "}");
+	*w->p = '\0';
+	return w->over ? ERR_RANGE : (int)(w->p - buf);
+}
+
 int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *o,
 			     const char *token, uint64_t req_id)
 {
@@ -531,21 +549,7 @@ int kr_priv_encode_add_order(char *buf, size_t cap, const struct kr_priv_order *
 	struct out w = {buf, buf + cap - 1, false};
 	put(&w, "{\"method\":\"add_order\",\"params\":{");
 	put_order(&w, o, qty, px);
-	put(&w, ",\"symbol\":\"");
-	put(&w, o->symbol);
-	put(&w, "\"");
-	if (o->deadline_ns) {
-		put(&w, ",\"deadline\":\"");
-		put(&w, t);
-		put(&w, "\"");
-	}
-	put(&w, ",\"token\":\"");
-	put(&w, token);
-	put(&w, "\"},\"req_id\":");
-	put_u64(&w, req_id);
-	put(&w, "}");
-	*w.p = '\0';
-	return w.over ? ERR_RANGE : (int)(w.p - buf);
+	return finish(&w, buf, o->symbol, o->deadline_ns ? t : NULL, token, req_id);
 }
 
 int kr_priv_encode_batch_add(char *buf, size_t cap, const struct kr_priv_order *o, size_t n,
@@ -566,23 +570,11 @@ int kr_priv_encode_batch_add(char *buf, size_t cap, const struct kr_priv_order *
 		put_order(&w, &o[i], qty, px);
 		put(&w, "}");
 	}
-	put(&w, "],\"symbol\":\"");
-	put(&w, o[0].symbol);
-	put(&w, "\"");
-	if (o[0].deadline_ns) {
-		if (clock_fmt_rfc3339(o[0].deadline_ns, 3, t, sizeof(t)) < 0)
-			return ERR_INVALID;
-		put(&w, ",\"deadline\":\"");
-		put(&w, t);
-		put(&w, "\"");
-	}
-	put(&w, ",\"token\":\"");
-	put(&w, token);
-	put(&w, "\"},\"req_id\":");
-	put_u64(&w, req_id);
-	put(&w, "}");
-	*w.p = '\0';
-	return w.over ? ERR_RANGE : (int)(w.p - buf);
+	put(&w, "]");
+	/* The batch's deadline is its first order's. */
+	if (o[0].deadline_ns && clock_fmt_rfc3339(o[0].deadline_ns, 3, t, sizeof(t)) < 0)
+		return ERR_INVALID;
+	return finish(&w, buf, o[0].symbol, o[0].deadline_ns ? t : NULL, token, req_id);
 }
 
 int kr_priv_encode_cancel_order(char *buf, size_t cap, const char *order_id, const char *cl_ord_id,
